@@ -1,0 +1,3 @@
+from fractaldream.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""Codes of real images, per model: where a trained model puts each real image in its latent space.
+
+- ``aae``: the encoder, E(x);
+- ``infogan``: Q's continuous codes;
+- ``dcgan``, ``wgan-gp``, ``gan``: GAN inversion (optimise z so that G(z) reconstructs x, MSE) and a
+  post-hoc encoder trained on pairs (G(z), z);
+- ``cdcgan``, ``lsd``: v itself, by construction (their generator is fed v).
+
+Images are uint8 tensors (N, C, S, S) as ``gans.data.load_data`` returns them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from gans.metrics.features import to_unit_range
+from gans.metrics.regressor import ParameterRegressor
+
+METHODS = {
+    "aae": ("encoder",),
+    "infogan": ("q_codes",),
+    "dcgan": ("inversion", "posthoc_encoder"),
+    "wgan-gp": ("inversion", "posthoc_encoder"),
+    "gan": ("inversion", "posthoc_encoder"),
+    "cdcgan": ("v",),
+    "lsd": ("v",),
+}
+
+
+def to_model_range(images: torch.Tensor) -> torch.Tensor:
+    return images.float() / 127.5 - 1
+
+
+@torch.no_grad()
+def _apply(net, images: torch.Tensor, device, batch_size=256) -> np.ndarray:
+    return torch.cat([net(to_model_range(b).to(device)).float().cpu() for b in images.split(batch_size)]).numpy()
+
+
+def invert(run, images: torch.Tensor, steps: int = 200, lr: float = 0.05, batch_size: int = 256, seed: int = 0,
+           progress: bool = False) -> np.ndarray:
+    """z minimising MSE(G(z), x) by Adam from a prior draw; z kept within 3 standard deviations."""
+    generator = torch.Generator().manual_seed(seed)
+    codes = []
+    for batch in tqdm(images.split(batch_size), desc="inverting G", unit="batch", disable=not progress):
+        x = to_model_range(batch).to(run.device)
+        z = run.sample_latent(len(x), generator=generator).to(run.device).requires_grad_(True)
+        optimizer = torch.optim.Adam([z], lr=lr)
+        for _ in range(steps):
+            loss = nn.functional.mse_loss(run.generator(z), x)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                z.clamp_(-3, 3)
+        codes.append(z.detach().cpu())
+    return torch.cat(codes).numpy()
+
+
+def posthoc_encoder(run, steps: int = 500, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
+                    progress: bool = False) -> nn.Module:
+    """An encoder trained after the fact on fresh pairs (G(z), z) to predict z; input images in [0, 1]."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    encoder = ParameterRegressor(outputs=run.latent_dim, width=16, features=128).to(run.device)
+    optimizer = torch.optim.Adam(encoder.parameters(), lr=lr)
+    encoder.train()
+    for _ in tqdm(range(steps), desc="post-hoc encoder", unit="step", disable=not progress):
+        z = run.sample_latent(batch_size, generator=generator).to(run.device)
+        with torch.no_grad():
+            x = to_unit_range(run.generator(z))
+        loss = nn.functional.mse_loss(encoder(x), z)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return encoder.eval()
+
+
+def real_codes(run, method: str, images: torch.Tensor, v: np.ndarray, inversion_steps: int = 200,
+               encoder_steps: int = 500, progress: bool = False) -> np.ndarray:
+    """The codes (N, k) of real ``images`` (with parameters ``v``) by ``method`` (one of ``METHODS[model]``)."""
+    if method == "encoder":
+        return _apply(run.encoder, images, run.device)
+    if method == "q_codes":
+        return _apply(run.code_head, images, run.device)
+    if method == "inversion":
+        return invert(run, images, steps=inversion_steps, progress=progress)
+    if method == "posthoc_encoder":
+        encoder = posthoc_encoder(run, steps=encoder_steps, progress=progress)
+        with torch.no_grad():
+            return torch.cat([encoder(b.float().div(255).to(run.device)).cpu() for b in images.split(256)]).numpy()
+    if method == "v":
+        return np.asarray(v, dtype=np.float64)
+    raise ValueError(f"unknown code method {method!r}")
+
+
+def latent_for_v(run, v: torch.Tensor, seed: int = 0):
+    """(z, cond) that put the normalised parameter vector v where the model's latent has v's size; else None.
+
+    dcgan/aae/wgan-gp/gan with a 6-wide latent: z = v (the original experiment); lsd: z = v;
+    infogan: its continuous codes = v, the rest zero; cdcgan: cond = v with z from the prior.
+    """
+    n, width = v.shape
+    model = run.config.model
+    if model == "cdcgan":
+        return run.sample_latent(n, generator=torch.Generator().manual_seed(seed)), v
+    if model == "infogan":
+        if run.config.codes != width:
+            return None
+        z = torch.zeros(n, run.latent_dim)
+        z[:, :width] = v
+        return z, None
+    if run.latent_dim == width:
+        return v, None
+    return None

@@ -1,0 +1,42 @@
+"""Correspondence between codes Z (n x k) and known factors V (n x m): probes, MIG, SAP and DCI in one call."""
+
+import numpy as np
+
+from fractaldream.errors import UsageError
+from gans.metrics import defaults
+from gans.metrics.dci import dci
+from gans.metrics.mig import mig
+from gans.metrics.probes import linear_probe_r2, train_test_rows
+from gans.metrics.sap import sap
+
+#: The scores ``correspondence`` returns, in table order.
+KEYS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "dci_informativeness", "r2_linear", "r2_nonlinear")
+
+MIN_ROWS = 10
+
+
+def check_codes_and_factors(codes, factors) -> tuple[np.ndarray, np.ndarray]:
+    codes, factors = np.asarray(codes, dtype=np.float64), np.asarray(factors, dtype=np.float64)
+    if codes.ndim == 1:
+        codes = codes[:, None]
+    if factors.ndim == 1:
+        factors = factors[:, None]
+    if codes.ndim != 2 or factors.ndim != 2:
+        raise UsageError(f"codes and factors must be 2-D arrays (rows x columns), got shapes {codes.shape} and {factors.shape}")
+    if len(codes) != len(factors):
+        raise UsageError(f"codes have {len(codes)} rows but factors have {len(factors)}: they must be paired row by row")
+    if len(codes) < MIN_ROWS:
+        raise UsageError(f"correspondence needs at least {MIN_ROWS} rows, got {len(codes)}")
+    if not (np.isfinite(codes).all() and np.isfinite(factors).all()):
+        raise UsageError("codes and factors must be finite (found NaN or infinity)")
+    return codes, factors
+
+
+def correspondence(codes, factors, test_fraction=defaults.TEST_FRACTION, seed=defaults.SEED) -> dict:
+    """Every score in ``KEYS``; the R^2 lists have one entry per factor column."""
+    codes, factors = check_codes_and_factors(codes, factors)
+    train, test = train_test_rows(len(codes), test_fraction, seed)
+    scores = dci(codes, factors, train, test)
+    scores.pop("importance")
+    scores.update(mig=mig(codes, factors), sap=sap(codes, factors), r2_linear=linear_probe_r2(codes, factors, train, test))
+    return {key: scores[key] for key in KEYS}

@@ -1,0 +1,43 @@
+"""Every metric's default setting, in one place (torch-fidelity keeps them the same way)."""
+
+#: pytorch-fid's own defaults: pool3 features, batches of 50 (its CLI's default).
+FID_DIMS = 2048
+FID_BATCH_SIZE = 50
+FID_WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
+
+#: KID (Binkowski et al. 2018): cubic polynomial kernel, unbiased MMD^2 averaged over subsets.
+KID_SUBSETS = 100
+KID_SUBSET_SIZE = 1000
+KID_DEGREE = 3
+KID_COEF0 = 1.0
+
+#: Improved precision and recall (Kynkaanniemi et al. 2019): k-th neighbour radii, k = 3.
+PR_NEIGHBOURS = 3
+
+#: Correspondence probes and disentanglement scores.
+TEST_FRACTION = 0.3
+MIG_BINS = 20
+GBT_TREES = 100
+GBT_DEPTH = 3
+SEED = 0
+
+#: Occupancy threshold for FDD images (black background): a pixel is "on" when its brightest channel
+#: is above it. The sparsest palette colour is about 0.36, the background 0.
+OCCUPANCY_THRESHOLD = 0.15
+
+#: The FDD parameter regressor: epochs etc. chosen to train in about a minute at 32x32 on 2 CPU cores.
+REGRESSOR = {
+    "image_size": 32,
+    "width": 32,
+    "features": 128,
+    "epochs": 15,
+    "batch_size": 64,
+    "lr": 2e-3,
+    "weight_decay": 1e-4,
+    "test_fraction": 0.2,
+    "seed": 0,
+    # Train on the map's exact symmetries (see regressor.symmetric_variants); needs x0/y0 ranges symmetric about 0.
+    "symmetries": True,
+    # Also predict |a|..|d| (see regressor.MAGNITUDES).
+    "magnitudes": True,
+}

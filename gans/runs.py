@@ -1,0 +1,95 @@
+"""A trained run, loaded for sampling and evaluation: ``load_run(run_dir, device="cpu")``.
+
+    run = load_run("runs/a")
+    z = run.sample_latent(16, generator=torch.Generator().manual_seed(0))
+    images = run.generator(z)                      # (16, C, S, S) in [-1, 1]
+
+``LoadedRun`` fields (all nets in eval mode, on ``device``):
+
+- ``config`` (``gans.config.TrainConfig``), ``info`` (``gans.data.DataInfo``), ``step``, ``finished``;
+- ``generator``: z (B, latent_dim) -> images in [-1, 1]. For ``cdcgan`` it is ``generator(z, cond)``
+  with ``cond`` the normalised FDD vector v (B, 6) in [-1, 1] (order x0, y0, a, b, c, d, as
+  ``FractalDreamDataset`` returns it) or a class label (B,) / one-hot (B, K); ``sample_condition(n)``
+  draws one. For ``lsd`` the latent *is* v: ``generator(v)`` with v (B, 6) normalised as above, and
+  ``sample_latent`` draws v ~ U(-1, 1). For ``infogan`` z = [codes | one-hot categorical | noise].
+- ``latent_dim``: the width of the generator's z (infogan: codes + categorical + noise).
+- ``sample_latent(n, generator=None)``: n draws from the run's prior, on ``device``.
+- ``discriminator``: images -> probability "real" (``.logits`` for the raw scores; the critic value for wgan-gp).
+  For ``cdcgan`` it takes (images, cond); for the Makhzani AAE it judges latent codes, not images.
+- ``encoder`` (AAE only, else None): images -> z (B, latent_dim).
+- ``code_head`` (InfoGAN only, else None): images -> its continuous codes (B, codes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from gans.checkpoint import load_checkpoint
+from gans.config import TrainConfig
+from gans.data import DataInfo
+from gans.models import GANModel, build_model
+from gans.train import pick_device
+
+
+@dataclass
+class LoadedRun:
+    run_dir: Path
+    config: TrainConfig
+    info: DataInfo
+    model: GANModel
+    step: int
+    finished: bool
+    device: torch.device
+
+    @property
+    def generator(self) -> nn.Module:
+        return self.model.generator
+
+    @property
+    def discriminator(self) -> nn.Module:
+        return self.model.discriminator
+
+    @property
+    def encoder(self) -> nn.Module | None:
+        return getattr(self.model, "encoder", None)
+
+    @property
+    def code_head(self) -> Callable | None:
+        return getattr(self.model, "predict_codes", None)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.model.latent_dim
+
+    @property
+    def conditional(self) -> bool:
+        return self.model.conditional
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.model.sample_latent(n, generator=generator, device=self.device)
+
+    def sample_condition(self, n: int, generator: torch.Generator | None = None):
+        """cdcgan: n conditions (see the module docstring); None for the other models."""
+        return self.model.sample_condition(n, generator=generator, device=self.device)
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, cond=None) -> torch.Tensor:
+        return self.model.generate(z.to(self.device), None if cond is None else cond.to(self.device))
+
+
+def load_run(run_dir, device="cpu") -> LoadedRun:
+    run_dir = Path(run_dir)
+    saved = load_checkpoint(run_dir)
+    config = TrainConfig.from_dict(saved["config"])
+    info = DataInfo.from_dict(saved["data_info"])
+    device = pick_device(str(device))
+    model = build_model(config, info)
+    model.load_state_dict(saved["model"])
+    model.to(device).eval()
+    model.requires_grad_(False)
+    return LoadedRun(run_dir, config, info, model, saved["step"], saved["finished"], device)

@@ -1,0 +1,297 @@
+"""Training: ``gans train`` and its Python form ``train(config) -> run folder``.
+
+    from gans.config import TrainConfig
+    from gans.train import train
+    run_dir = train(TrainConfig(model="dcgan", dataset="fractal", data="fdd/", image_size=32,
+                                max_steps=500, batch_size=64, seed=0, device="cpu", out="runs/a"))
+
+A run folder holds ``checkpoint.pt`` (see ``gans.checkpoint``), ``log.csv`` (losses and D's mean
+scores on real and fake every ``log_every`` steps and at the end of each epoch, plus images/s),
+``curves.png``, ``grid.png`` (samples from fixed noise, the latest) and ``samples/step_NNNNNNN.png``,
+and with ``tensorboard`` a ``tensorboard/`` folder.
+
+- Calling ``train`` again with the same settings on a finished run returns at once. A run that
+  stopped (``max_steps``, interruption) continues with ``resume=True``, exactly where its last
+  checkpoint left it (weights, optimizers, RNG states, position in the epoch's data order), and may
+  then change ``epochs`` / ``max_steps``. Other changes are refused; ``resume`` on a folder with no
+  checkpoint starts a new run.
+- A checkpoint is written at the end of every epoch and at the end of the run. A non-finite loss stops
+  the run with an error and leaves the last good checkpoint in place.
+- The loop does no host synchronisation and no disk I/O per step: losses stay on the device and are
+  read back every ``log_every`` steps (the ``unequal_band`` trick is the one exception).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import time
+import typing
+from pathlib import Path
+
+import click
+import torch
+from tqdm import tqdm
+
+from fractaldream.errors import FractalDreamError, UsageError
+from gans.checkpoint import CHECKPOINT, load_checkpoint, restore_rng, rng_states, save_checkpoint
+from gans.config import MODELS, OPERATIONAL, STOPPING, DATASETS, TrainConfig, differences, resolve
+from gans.data import load_data
+from gans.models import build_model
+from gans.monitor import CURVES, GRID, LOG, LossLog, draw_curves, save_grid, tensorboard_writer
+from gans.tricks import Tricks
+
+# Data sets up to this size live on the GPU; larger ones are indexed on the host and copied per batch.
+GPU_DATA_BYTES = 4 << 30
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device {name!r} (auto, cpu, cuda or cuda:N)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device available")
+    return device
+
+
+def train(config: TrainConfig) -> Path:
+    """Train (or resume, or find finished) the run ``config`` describes; returns its folder."""
+    config = resolve(config)
+    run_dir = Path(config.out)
+    saved = load_checkpoint(run_dir) if (run_dir / CHECKPOINT).exists() else None
+    if saved is not None:
+        previous = TrainConfig.from_dict(saved["config"])
+        if saved["finished"] and not differences(previous, config, ignore=OPERATIONAL):
+            click.echo(f"{run_dir}: already finished (step {saved['step']})", err=True)
+            return run_dir
+        if not config.resume:
+            raise UsageError(f"{run_dir} already holds a run (step {saved['step']}); pass --resume to continue it, "
+                             f"or choose another --out")
+        changed = differences(previous, config, ignore=OPERATIONAL + STOPPING)
+        if changed:
+            raise UsageError(f"cannot resume {run_dir} with other settings ({'; '.join(changed)})")
+    return Trainer(config, saved).run()
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, saved: dict | None):
+        self.config = c = config
+        self.run_dir = Path(c.out)
+        self.device = pick_device(c.device)
+        if (c.amp or c.channels_last) and self.device.type != "cuda":
+            raise UsageError("--amp and --channels-last need a CUDA device")
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
+        data = load_data(c.dataset, c.data, c.image_size, c.palette, c.strict, c.workers, c.progress)
+        if saved is not None and saved["n_images"] != len(data.images):
+            raise UsageError(f"cannot resume {self.run_dir}: the data set has changed "
+                             f"({saved['n_images']} images then, {len(data.images)} now)")
+        self.n_images = len(data.images)
+        self.steps_per_epoch = self.n_images // c.batch_size
+        if self.steps_per_epoch == 0:
+            raise UsageError(f"{c.dataset}: {self.n_images} images, fewer than one batch of {c.batch_size}")
+        limits = [n for n in (c.max_steps, c.epochs and c.epochs * self.steps_per_epoch) if n]
+        self.total_steps = min(limits)
+        self.info = data.info
+        on_device = self.device.type == "cuda" and data.images.numel() <= GPU_DATA_BYTES
+        self.images = data.images.to(self.device) if on_device else data.images
+        self.targets = data.targets.to(self.device)
+
+        torch.manual_seed(c.seed)
+        self.model = build_model(c, data.info).to(self.device)
+        if c.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.optimizers = self.model.make_optimizers()
+        self.step = 0
+        if saved is not None:
+            self.model.load_state_dict(saved["model"])
+            for name, state in saved["optimizers"].items():
+                self.optimizers[name].load_state_dict(state)
+            self.step = saved["step"]
+            restore_rng(saved["rng"])
+        self.tricks = Tricks(c)
+        fixed = torch.Generator().manual_seed(c.seed + 1)
+        self.fixed_z = self.model.sample_latent(c.grid_size, generator=fixed, device=self.device)
+        self.fixed_cond = self.model.sample_condition(c.grid_size, generator=fixed, device=self.device)
+        self.log = LossLog(self.run_dir / LOG)
+        self.pending: list[dict] = []
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> Path:
+        c = self.config
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "samples").mkdir(exist_ok=True)
+        self.log.truncate(self.step)
+        self.writer = tensorboard_writer(self.run_dir) if c.tensorboard else None
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if c.amp else contextlib.nullcontext()
+        bar = tqdm(total=self.total_steps * c.batch_size, initial=self.step * c.batch_size, unit="img",
+                   unit_scale=True, desc=self.run_dir.name, disable=not c.progress, dynamic_ncols=True)
+        self.clock, self.clock_step = time.perf_counter(), self.step
+        try:
+            self.model.train()
+            while self.step < self.total_steps:
+                epoch, offset = divmod(self.step, self.steps_per_epoch)
+                self.start_epoch(epoch, offset)
+                for x, target in self.batches(epoch, offset):
+                    with autocast:
+                        losses = self.model.train_step(x, target, self.tricks, self.optimizers, self.step)
+                    self.pending.append(losses)
+                    self.step += 1
+                    bar.update(c.batch_size)
+                    end_of_epoch = self.step % self.steps_per_epoch == 0
+                    if self.step % c.log_every == 0 or end_of_epoch or self.step == self.total_steps:
+                        bar.set_postfix(self.flush_log(), refresh=False)
+                    if end_of_epoch or self.step == self.total_steps:
+                        self.end_of_epoch()
+                    if self.step == self.total_steps:
+                        break
+        finally:
+            bar.close()
+            if self.writer is not None:
+                self.writer.close()
+        return self.run_dir
+
+    def start_epoch(self, epoch: int, offset: int) -> None:
+        c = self.config
+        self.tricks.set_epoch(epoch)
+        if c.d_reset_every and epoch > 0 and offset == 0 and epoch % c.d_reset_every == 0:
+            for name in self.model.reset_discriminator():
+                self.optimizers[name] = self.model.make_optimizer(name)
+
+    def batches(self, epoch: int, offset: int):
+        """The epoch's batches from ``offset`` on, in an order fixed by (seed, epoch): resumable mid-epoch."""
+        c = self.config
+        order = torch.Generator().manual_seed(c.seed * 1_000_003 + epoch)
+        used = self.steps_per_epoch * c.batch_size
+        permutation = torch.randperm(self.n_images, generator=order)[:used].view(self.steps_per_epoch, -1)
+        permutation = permutation.to(self.images.device)
+        memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
+        on_host = self.images.device.type != self.device.type
+        for indices in permutation[offset:]:
+            x = self.images[indices]
+            if on_host:
+                x = x.pin_memory().to(self.device, non_blocking=True)
+            x = x.float().div_(127.5).sub_(1).contiguous(memory_format=memory_format)
+            yield x, self.targets[indices.to(self.targets.device)] if self.model.uses_targets else None
+
+    # -- logging and checkpoints ------------------------------------------------------------
+    def flush_log(self) -> dict:
+        """Average the pending losses (one device->host copy), check them, append them to the log."""
+        keys = list(dict.fromkeys(k for losses in self.pending for k in losses))
+
+        def mean(key):
+            values = torch.cat([p[key].float().reshape(-1) for p in self.pending if key in p])
+            return (torch.sigmoid(values) if key in self.model.logit_scores else values).mean()
+
+        means = torch.stack([mean(k) for k in keys])
+        values = dict(zip(keys, means.tolist()))
+        now = time.perf_counter()
+        speed = (self.step - self.clock_step) * self.config.batch_size / max(now - self.clock, 1e-9)
+        self.clock, self.clock_step = now, self.step
+        self.pending.clear()
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
+        if bad:
+            last = load_checkpoint(self.run_dir)["step"] if (self.run_dir / CHECKPOINT).exists() else None
+            kept = "no checkpoint was written" if last is None else f"the last good checkpoint (step {last}) is kept"
+            raise FractalDreamError(f"non-finite loss ({', '.join(f'{k}={v}' for k, v in bad.items())}) "
+                                    f"by step {self.step}; training stopped, {kept} in {self.run_dir}")
+        epoch = self.step / self.steps_per_epoch
+        self.log.append({"step": self.step, "epoch": round(epoch, 4), "images_per_s": round(speed, 2), **values})
+        if self.writer is not None:
+            for key, value in values.items():
+                self.writer.add_scalar(key, value, self.step)
+            self.writer.add_scalar("images_per_s", speed, self.step)
+        return {k: f"{v:.3g}" for k, v in values.items() if k.startswith("loss")}
+
+    def end_of_epoch(self) -> None:
+        self.model.eval()
+        with torch.no_grad():
+            samples = self.model.generate(self.fixed_z, self.fixed_cond).float()
+        self.model.train()
+        save_grid(samples, self.run_dir / "samples" / f"step_{self.step:07d}.png")
+        save_grid(samples, self.run_dir / GRID)
+        draw_curves(self.log, self.run_dir / CURVES)
+        if self.writer is not None:
+            self.writer.add_images("samples", samples.add(1).div(2).clamp(0, 1).cpu(), self.step)
+        save_checkpoint(self.run_dir / CHECKPOINT, {
+            "format": 1,
+            "config": self.config.to_dict(),
+            "data_info": self.info.to_dict(),
+            "n_images": self.n_images,
+            "step": self.step,
+            "epoch": self.step // self.steps_per_epoch,
+            "finished": self.step >= self.total_steps,
+            "model": self.model.state_dict(),
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "rng": rng_states(),
+        })
+        self.clock = time.perf_counter()  # the interval's speed is the loop's, not the checkpoint's
+
+
+# -- the command ----------------------------------------------------------------------------
+HELP = {
+    "model": f"one of {', '.join(MODELS)}",
+    "dataset": f"one of {', '.join(DATASETS)}",
+    "data": "local copy of the data set (default: its cache folder, fetched when possible)",
+    "palette": "fractal: train on one palette of the build",
+    "image_size": "32, 64 or 128 (default: 64; 32 for MNIST sets)",
+    "epochs": "epochs to train (default 25, or unlimited with --max-steps)",
+    "batch_size": "default: the study's best for the model and data set",
+    "width": "channels of the nets' widest-resolution layer (DCGAN: 64)",
+    "seed": "seeds weights, noise and data order",
+    "latent_dim": "latent size (infogan: the noise part; codes come on top)",
+    "max_steps": "stop after this many steps (checkpoint included)",
+    "betas": "Adam betas B1 B2",
+    "upsample": "nearest-upsample + conv instead of ConvTranspose in G",
+    "aae_variant": "makhzani (latent discriminator) or study (image discriminator + moments)",
+    "codes": "infogan: continuous codes (default: the data set's known factors, else 2)",
+    "categorical": "infogan: size of the categorical code (0: none)",
+    "label_smoothing": "one-sided label smoothing: real targets ~ U(LO, HI)",
+    "instance_noise": "std of Gaussian noise on D's inputs",
+    "instance_noise_decay": "instance-noise std multiplied by this every epoch",
+    "instance_noise_on": "real or both",
+    "unequal_band": "unequal training: skip D above HI, skip G below LO (D's score)",
+    "d_reset_every": "re-initialise D every K epochs (0: never)",
+    "d_dropout": "dropout in D",
+    "device": "auto, cpu, cuda",
+    "amp": "bfloat16 autocast (CUDA)",
+    "channels_last": "channels-last memory format (CUDA)",
+    "strict": "fail on an unreadable image instead of skipping it",
+    "out": "run folder (default runs/MODEL-DATASET-SIZE)",
+    "log_every": "read losses back and log them every K steps",
+    "grid_size": "number of images in the sample grid",
+    "workers": "processes decoding the images",
+    "resume": "continue the run in --out from its checkpoint",
+    "tensorboard": "also log scalars and images to OUT/tensorboard",
+}
+_TYPES = {"str": str, "int": int, "float": float}
+
+
+def config_options(command):
+    """One click option per ``TrainConfig`` field, e.g. ``lr_g`` -> ``--lr-g``; all default to the config's."""
+    hints = typing.get_type_hints(TrainConfig)
+    for field in reversed(dataclasses.fields(TrainConfig)):
+        flag = "--" + field.name.replace("_", "-")
+        hint = hints[field.name]
+        args = typing.get_args(hint)
+        help_ = HELP.get(field.name)
+        if hint is bool:
+            option = click.option(f"{flag}/--no-{flag[2:]}", default=field.default, help=help_)
+        elif typing.get_origin(args[0] if args else hint) is tuple:
+            option = click.option(flag, type=float, nargs=2, default=None, help=help_)
+        else:
+            base = next(a for a in (args or (hint,)) if a is not type(None))
+            option = click.option(flag, type=base, default=field.default, help=help_)
+        command = option(command)
+    return command
+
+
+@click.command("train")
+@config_options
+def train_command(**settings):
+    """Train a model of the family; writes checkpoint, sample grids, loss log and curves to --out."""
+    click.echo(str(train(TrainConfig(**settings))))

@@ -1,0 +1,56 @@
+"""The GAN-training tricks of the original study, each switched on by a ``TrainConfig`` setting.
+
+- one-sided label smoothing: D's real targets drawn from U(lo, hi) (``label_smoothing``);
+- instance noise: Gaussian noise of std ``instance_noise`` (times ``instance_noise_decay`` per epoch)
+  on D's inputs, real only or real and fake (``instance_noise_on``);
+- "unequal training" (``unequal_band`` = (lo, hi)): with D's score s = (mean D(real) + 1 - mean D(fake)) / 2,
+  D skips its update while s > hi (it is winning), G skips its update while s < lo (D is losing).
+  This is the one trick that reads a value back from the device every step;
+- D reset every K epochs and dropout in D live in the training loop and the nets.
+"""
+
+import torch
+import torch.nn.functional as F
+
+
+class Tricks:
+    def __init__(self, config):
+        self.smoothing = config.label_smoothing
+        self.noise_base = config.instance_noise
+        self.noise_decay = config.instance_noise_decay
+        self.noise_on_fake = config.instance_noise_on == "both"
+        self.band = config.unequal_band
+        self.noise_std = self.noise_base
+
+    def set_epoch(self, epoch: int) -> None:
+        self.noise_std = self.noise_base * self.noise_decay ** epoch
+
+    def real_targets(self, logits):
+        if self.smoothing is None:
+            return torch.ones_like(logits)
+        return torch.empty_like(logits).uniform_(*self.smoothing)
+
+    def d_input(self, x, real: bool):
+        """D's view of a batch: with instance noise where it applies."""
+        if self.noise_std > 0 and (real or self.noise_on_fake):
+            return x + self.noise_std * torch.randn_like(x)
+        return x
+
+    def updates(self, real_logits, fake_logits) -> tuple[bool, bool]:
+        """(update D, update G) this step."""
+        if self.band is None:
+            return True, True
+        score = 0.5 * (torch.sigmoid(real_logits).mean() + 1 - torch.sigmoid(fake_logits).mean()).item()
+        return score <= self.band[1], score >= self.band[0]
+
+
+def bce(logits, targets):
+    return F.binary_cross_entropy_with_logits(logits.float(), targets.float())
+
+
+def bce_ones(logits):
+    return bce(logits, torch.ones_like(logits))
+
+
+def bce_zeros(logits):
+    return bce(logits, torch.zeros_like(logits))

@@ -1,0 +1,108 @@
+"""``gans bench``: the quick smoke run end to end, the report it writes, and bad input."""
+
+import csv
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from gans.cli import main
+from gans.report import write_report
+from gans_fixtures import fdd  # noqa: F401  (a fixture)
+
+torch.set_num_threads(1)
+
+
+def run_quick_bench(tmp_path, monkeypatch, *args):
+    monkeypatch.setenv("GANS_DATA", str(tmp_path / "cache"))
+    out = tmp_path / "results"
+    result = CliRunner().invoke(main, ["bench", "--quick", "--out", str(out), "--runs", str(tmp_path / "runs"), *args])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def check_report(out, models):
+    folder = out / "fractal"
+    with open(folder / "table.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    names = [row["model"] for row in rows]
+    assert names[:4] == ["real data (subset)", "regressor (ceiling)", "random codes (floor)", "shuffled codes (floor)"]
+    assert set(models) <= set(names)
+    for row in rows[4:]:
+        assert float(row["ffd"]) >= 0 and 0 <= float(row["precision_reg"]) <= 1
+        assert row["dci_disentanglement"] != "" and row["r2_a"] != ""
+    table = (folder / "table.md").read_text()
+    assert all(f"| {name} |" in table for name in names)
+    for figure in ("samples.png", "r2.png"):
+        assert Image.open(folder / figure).size[0] > 100
+    readme = (out / "README.md").read_text()
+    assert "gans bench --dataset fractal" in readme and "--quick" in readme
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["findings"] and summary["settings"]["quick"]
+    return rows
+
+
+def test_quick_bench_on_a_tiny_fdd(fdd, tmp_path, monkeypatch):  # noqa: F811
+    out = run_quick_bench(tmp_path, monkeypatch, "--data", str(fdd), "--models", "dcgan")
+    rows = check_report(out, ["dcgan"])
+    dcgan = [row for row in rows if row["model"] == "dcgan"]
+    assert [row["codes"] for row in dcgan] == ["inversion", "posthoc_encoder"]
+    assert 0 <= float(dcgan[0]["iou"]) <= 1 and dcgan[0]["tracking"] != ""
+    assert (out / "fractal" / "direct.png").exists()
+    # A second bench reuses the finished run instead of training again.
+    checkpoint = tmp_path / "runs" / "fractal-32" / "dcgan" / "checkpoint.pt"
+    trained_at = checkpoint.stat().st_mtime_ns
+    run_quick_bench(tmp_path, monkeypatch, "--data", str(fdd), "--models", "dcgan")
+    assert checkpoint.stat().st_mtime_ns == trained_at
+
+
+@pytest.mark.slow
+def test_quick_bench_of_every_model_builds_its_own_data(tmp_path, monkeypatch):
+    models = ["gan", "dcgan", "aae", "wgan-gp", "infogan", "cdcgan", "lsd"]
+    rows = check_report(run_quick_bench(tmp_path, monkeypatch), models)
+    by_model = {row["model"]: row for row in rows}
+    assert by_model["aae"]["codes"] == "encoder" and by_model["infogan"]["codes"] == "q_codes"
+    assert by_model["lsd"]["codes"] == "v" and float(by_model["lsd"]["r2_linear_mean"]) > 0.95  # v by construction
+
+
+def test_report_from_rows(tmp_path):
+    factors = ["x0", "y0", "a", "b", "c", "d", "abs_a"]
+    r2 = {f"r2_{f}": 0.1 * i for i, f in enumerate(factors)}
+    rows = [
+        {"model": "real data (subset)", "codes": "-", "ffd": 0.01},
+        {"model": "regressor (ceiling)", "codes": "regressor(x)", **r2, "r2_nonlinear_mean": 0.25,
+         "r2_direct_mean": 0.5, **{f"r2_direct_{f}": 0.9 for f in factors}},
+        {"model": "random codes (floor)", "codes": "N(0, I)", **{k: 0.0 for k in r2}},
+        {"model": "dcgan", "codes": "inversion", "steps": 10, "ffd": 1.5, **{k: 0.05 for k in r2}, "r2_nonlinear_mean": 0.05,
+         "iou": 0.3, "iou_shuffled": 0.2, "r2_direct_mean": 0.0, **{f"r2_direct_{f}": 0.0 for f in factors}},
+    ]
+    images = torch.rand(16, 3, 8, 8)
+    figures = {"real": images, "dcgan": {"samples": images, "direct": (images[:8], images[:8])}}
+    summary = {"command": "gans bench --dataset fractal", "machine": "test", "wall_minutes": 0.1,
+               "settings": {"quick": False}, "factors": factors}
+    folder = write_report(tmp_path, "fractal", rows, figures, summary)
+    table = (folder / "table.md").read_text()
+    assert "| dcgan | inversion |" in table and "FID" not in table  # no Inception weights, no FID column
+    table_lines = [line for line in table.splitlines() if line.startswith("|")]
+    assert "| R2 abs(a) |" in table and len({line.count("|") for line in table_lines}) == 1
+    findings = json.loads((folder / "summary.json").read_text())["findings"]
+    assert any("identifiable from pixels (R^2 > 0.5): x0, y0, a, b, c, d, abs(a)" in line for line in findings)
+    assert any("stays well below" in line for line in findings)
+    assert {p.name for p in folder.iterdir()} >= {"table.csv", "table.md", "samples.png", "direct.png", "r2.png"}
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--models", "dcgan,vae"], "unknown model 'vae'"),
+        (["--models", ","], "--models names no model"),
+        (["--dataset", "mnist"], "Invalid value for '--dataset'"),
+        (["--image-size", "48"], "Invalid value for '--image-size'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
+    result = CliRunner().invoke(main, ["bench", "--quick", "--out", str(tmp_path), *args])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "Traceback" not in result.output
