@@ -56,17 +56,20 @@ def format_rows(rows) -> bytes:
     return "".join(",".join(v if isinstance(v, str) else repr(v) for v in row) + "\n" for row in rows).encode()
 
 
-def read_params(path: Path, raw: bytes | None = None) -> pd.DataFrame:
-    """The table as written (floats exact), or a one-line error naming what is damaged."""
+def read_params(path: Path, raw: bytes | None = None, required=COLUMNS) -> pd.DataFrame:
+    """The table as written (floats exact), or a one-line error naming what is damaged.
+
+    Every ``required`` column must be present and filled in every row.
+    """
     try:
         raw = path.read_bytes() if raw is None else raw
-        table = pd.read_csv(BytesIO(raw), float_precision="round_trip", dtype={"file": str, "palette": str})
+        table = pd.read_csv(BytesIO(raw), dtype={"file": str, "palette": str})
     except (OSError, ValueError, pd.errors.ParserError) as error:
         raise FractalDreamError(f"damaged {path}: {' '.join(str(error).split())}") from None
-    missing = [c for c in COLUMNS if c not in table.columns]
+    missing = [c for c in required if c not in table.columns]
     if missing:
         raise FractalDreamError(f"damaged {path}: missing columns {', '.join(missing)}")
-    incomplete = table[list(COLUMNS)].isna().any(axis=1)
+    incomplete = table[list(required)].isna().any(axis=1)
     if incomplete.any():
         raise FractalDreamError(f"damaged {path}: incomplete row {int(np.flatnonzero(incomplete)[0]) + 2}")
     return table

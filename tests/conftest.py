@@ -1,0 +1,15 @@
+"""Session fixtures: one tiny Fractal Dream Dataset built for real, shared by the test files."""
+
+import pytest
+
+TINY = dict(n=64, size=32, points=20_000, palettes=("blue",), workers=1, progress=False, min_coverage=0.05)
+
+
+@pytest.fixture(scope="session")
+def tiny_fdd(tmp_path_factory):
+    """A real build: 64 attractors, 32x32, 20,000 points each, palette blue. Treat it as read-only."""
+    from fractaldream.build import build_dataset
+
+    out = tmp_path_factory.mktemp("tiny_fdd")
+    build_dataset(out, **TINY)
+    return out
