@@ -3,10 +3,11 @@
     python benchmarks/train_speed.py --device cuda --batch-size 128 --steps 200
     python benchmarks/train_speed.py --device cpu --batch-size 16 --steps 10 --image-size 32
 
-Both loops train on the same in-memory images (random PNGs decoded by ``gans.data``: the content does
-not change the speed). Each first runs ``--warmup`` steps, then ``--steps`` timed steps ending in a
-device synchronisation; ``gans train``'s speed is the one it logs itself for the timed steps (read
-back every ``--warmup`` steps; one epoch spans the whole run, so no checkpoint falls inside it).
+Both loops train on the same images (random PNGs decoded by ``gans.data``, its cache in a temporary
+folder: the content does not change the speed). Each first runs ``--warmup`` steps, then ``--steps``
+timed steps ending in a device synchronisation; ``gans train``'s speed is the one it logs itself for
+the timed steps (read back every ``--warmup`` steps; one epoch spans the whole run, so no checkpoint
+falls inside it).
 Prints both speeds and their ratio, which should be at least 0.9; ``--check`` makes a lower ratio exit 1.
 """
 
@@ -15,10 +16,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -109,7 +112,7 @@ def main(argv=None) -> int:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     total = args.warmup + args.steps
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, GANS_DATA=str(Path(tmp) / "cache")):
         tmp = Path(tmp)
         write_images(tmp / "images", total * args.batch_size, args.image_size)
         config = resolve(TrainConfig(

@@ -248,6 +248,19 @@ def correspondence_row(codes: np.ndarray, v: np.ndarray, factors) -> dict:
     return row
 
 
+class UnitRange:
+    """A uint8 image set seen in [0, 1]: only the rows asked for are converted (the set may be on disk)."""
+
+    def __init__(self, images: torch.Tensor):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, rows) -> torch.Tensor:
+        return self.images[rows].float() / 255
+
+
 class Evaluator:
     """Everything computed once per bench: real features and statistics, the regressor, evaluation rows."""
 
@@ -259,7 +272,7 @@ class Evaluator:
         self.settings, self.data, self.data_folder = settings, data, data_folder
         self.profile = settings.profile
         self.fractal = settings.dataset == "fractal"
-        self.real = data.images.float() / 255
+        self.real = UnitRange(data.images)
         self.v = data.targets.numpy().astype(np.float64) if self.fractal else None
         # One row per attractor (a multi-palette build repeats v), so no v sits on both sides of a probe's split.
         self.attractors = np.unique(self.v, axis=0, return_index=True)[1] if self.fractal else None

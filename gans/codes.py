@@ -30,13 +30,9 @@ METHODS = {
 }
 
 
-def to_model_range(images: torch.Tensor) -> torch.Tensor:
-    return images.float() / 127.5 - 1
-
-
 @torch.no_grad()
-def _apply(net, images: torch.Tensor, device, batch_size=256) -> np.ndarray:
-    return torch.cat([net(to_model_range(b).to(device)).float().cpu() for b in images.split(batch_size)]).numpy()
+def _apply(run, net, images: torch.Tensor, batch_size=256) -> np.ndarray:
+    return torch.cat([net(run.model_input(b)).float().cpu() for b in images.split(batch_size)]).numpy()
 
 
 def invert(run, images: torch.Tensor, steps: int = 200, lr: float = 0.05, batch_size: int = 256, seed: int = 0,
@@ -45,7 +41,7 @@ def invert(run, images: torch.Tensor, steps: int = 200, lr: float = 0.05, batch_
     generator = torch.Generator().manual_seed(seed)
     codes = []
     for batch in tqdm(images.split(batch_size), desc="inverting G", unit="batch", disable=not progress):
-        x = to_model_range(batch).to(run.device)
+        x = run.model_input(batch)
         z = run.sample_latent(len(x), generator=generator).to(run.device).requires_grad_(True)
         optimizer = torch.optim.Adam([z], lr=lr)
         for _ in range(steps):
@@ -61,7 +57,7 @@ def invert(run, images: torch.Tensor, steps: int = 200, lr: float = 0.05, batch_
 
 def posthoc_encoder(run, steps: int = 500, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
                     progress: bool = False) -> nn.Module:
-    """An encoder trained after the fact on fresh pairs (G(z), z) to predict z; input images in [0, 1]."""
+    """An encoder trained after the fact on fresh pairs (G(z), z) to predict z; input RGB images in [0, 1]."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     encoder = ParameterRegressor(outputs=run.latent_dim, width=16, features=128).to(run.device)
@@ -70,7 +66,7 @@ def posthoc_encoder(run, steps: int = 500, batch_size: int = 64, lr: float = 2e-
     for _ in tqdm(range(steps), desc="post-hoc encoder", unit="step", disable=not progress):
         z = run.sample_latent(batch_size, generator=generator).to(run.device)
         with torch.no_grad():
-            x = to_unit_range(run.generator(z))
+            x = to_unit_range(run.generate(z))
         loss = nn.functional.mse_loss(encoder(x), z)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -82,9 +78,9 @@ def real_codes(run, method: str, images: torch.Tensor, v: np.ndarray, inversion_
                encoder_steps: int = 500, progress: bool = False) -> np.ndarray:
     """The codes (N, k) of real ``images`` (with parameters ``v``) by ``method`` (one of ``METHODS[model]``)."""
     if method == "encoder":
-        return _apply(run.encoder, images, run.device)
+        return _apply(run, run.encoder, images)
     if method == "q_codes":
-        return _apply(run.code_head, images, run.device)
+        return _apply(run, run.code_head, images)
     if method == "inversion":
         return invert(run, images, steps=inversion_steps, progress=progress)
     if method == "posthoc_encoder":

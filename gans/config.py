@@ -15,6 +15,7 @@ from fractaldream.errors import UsageError
 
 MODELS = ("gan", "dcgan", "aae", "wgan-gp", "infogan", "cdcgan", "lsd")
 DATASETS = ("fractal", "simpsons", "celeba", "mnist", "fashion-mnist", "folder")
+COLOR_SPACES = ("rgb", "hsv")
 
 BASE = dict(
     batch_size=128, lr_g=2e-4, lr_d=2e-4, lr_e=2e-4, betas=(0.5, 0.999),
@@ -83,6 +84,10 @@ class TrainConfig:
     unequal_band: tuple[float, float] | None = None
     d_reset_every: int = 0  # epochs; 0: never
     d_dropout: float | None = None
+    color_space: str = "rgb"  # the nets' colour space (see gans.color)
+    affine_degrees: float = 0.0  # random affine augmentation of real batches: rotation up to +-DEG,
+    affine_translate: float = 0.0  # shift up to +-FRACTION of the image size,
+    affine_scale: tuple[float, float] | None = None  # zoom by a factor in [LO, HI]
     # running
     seed: int = 0
     device: str = "auto"
@@ -140,6 +145,8 @@ def _check(c: TrainConfig) -> None:
         raise UsageError("model cdcgan needs a conditioned data set: fractal, mnist or fashion-mnist")
     if c.aae_variant not in ("makhzani", "study"):
         raise UsageError(f"unknown AAE variant {c.aae_variant!r} (choose makhzani or study)")
+    if c.color_space not in COLOR_SPACES:
+        raise UsageError(f"unknown colour space {c.color_space!r} (choose from {', '.join(COLOR_SPACES)})")
     if c.instance_noise_on not in ("real", "both"):
         raise UsageError(f"--instance-noise-on must be real or both, not {c.instance_noise_on!r}")
     for name in ("label_smoothing", "unequal_band"):
@@ -157,6 +164,12 @@ def _check(c: TrainConfig) -> None:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
     if not 0 <= c.d_dropout < 1:
         raise UsageError(f"--d-dropout must lie in [0, 1), not {c.d_dropout}")
+    if not 0 <= c.affine_degrees <= 180:
+        raise UsageError(f"--affine-degrees must lie in [0, 180], not {c.affine_degrees}")
+    if not 0 <= c.affine_translate < 1:
+        raise UsageError(f"--affine-translate must lie in [0, 1), not {c.affine_translate}")
+    if c.affine_scale is not None and not (len(c.affine_scale) == 2 and 0 < c.affine_scale[0] <= c.affine_scale[1]):
+        raise UsageError(f"--affine-scale needs LO HI with 0 < LO <= HI, not {c.affine_scale}")
 
 
 def differences(a: TrainConfig, b: TrainConfig, ignore=()) -> list[str]:

@@ -1,14 +1,17 @@
 """The data sources of ``gans train``, one registry: fractal, simpsons, celeba, mnist, fashion-mnist, folder.
 
-``load_data(name, data=None, image_size=64, ...)`` decodes a whole data set once, resized and
-centre-cropped to ``image_size``, into one uint8 tensor (N, C, S, S) plus its targets: FDD's
-normalised parameter vectors v (N, 6), class labels (N,) for MNIST / Fashion-MNIST, zeros otherwise.
-Training then draws batches from memory (on the GPU when it fits) and scales them to [-1, 1] there.
+``load_data(name, data=None, image_size=64, ...)`` decodes a data set once (in parallel for large
+sets), resized and centre-cropped to ``image_size``, into an on-disk cache (``gans.image_cache``) and
+returns it as one uint8 tensor (N, C, S, S) memory-mapped from there, so a set larger than memory
+works and later runs decode nothing; plus its targets, in memory: FDD's normalised parameter vectors
+v (N, 6), class labels (N,) for MNIST / Fashion-MNIST, zeros otherwise. Training draws batches by
+index (the whole set on the GPU when it fits) and scales them to [-1, 1] on the device.
 
 Without ``data``, a set is read from its cache folder (``gans.download.cache_dir(name)``); a Kaggle
 set that is not there is fetched with ``gans.download.download``, MNIST and Fashion-MNIST with
 torchvision's own downloaders; when that fails the error names the set, its source and the fix.
-Unreadable image files are listed by path and skipped, or, with ``strict``, stop the run.
+Unreadable image files are listed by path and skipped, or, with ``strict``, stop the run; the cache
+remembers them, so a later run reports the same list.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 import torch
@@ -26,6 +30,7 @@ from tqdm import tqdm
 
 from fractaldream.errors import FractalDreamError, UsageError
 from gans.download import IMAGE_SUFFIXES, KAGGLE_IDS, cache_dir
+from gans.image_cache import cache_path, read_cache, write_cache
 
 # The folder inside a Kaggle download that holds the images the study used.
 IMAGE_FOLDERS = {"simpsons": "cropped", "celeba": "img_align_celeba"}
@@ -50,7 +55,7 @@ class DataInfo:
 
 @dataclass
 class ImageData:
-    images: torch.Tensor  # uint8 (N, C, S, S)
+    images: torch.Tensor  # uint8 (N, C, S, S), memory-mapped from the decoded cache
     targets: torch.Tensor  # float32 (N, 6) for FDD, int64 (N,) otherwise
     info: DataInfo
     skipped: list[str]  # unreadable files left out
@@ -63,8 +68,20 @@ def load_data(name: str, data: str | Path | None = None, image_size: int = 64, p
     if data is not None and not Path(data).expanduser().exists():
         raise UsageError(f"{name}: data folder {data} does not exist")
     root = Path(data).expanduser() if data is not None else None
-    dataset, info, files = SOURCES[name](root, image_size, palette)
-    return _decode_all(dataset, info, files, strict, workers, progress)
+    source = SOURCES[name](root, image_size, palette)
+    path = cache_path(name, source.inputs, repr(image_transform(image_size)))
+    cached = read_cache(path)
+    if cached is None:
+        write_cache(path, _decode(source, strict, workers, progress), source.info.name)
+        cached = read_cache(path)
+    images, targets, skipped = cached
+    if skipped and strict:
+        raise UsageError(f"{source.info.name}: unreadable image {skipped[0]}")
+    if skipped:
+        shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        click.echo(f"warning: {source.info.name}: skipped {len(skipped)} unreadable image(s): {shown}", err=True)
+    targets = targets.float() if targets.is_floating_point() else targets.long()
+    return ImageData(images, targets, source.info, skipped)
 
 
 def image_transform(image_size: int):
@@ -72,7 +89,14 @@ def image_transform(image_size: int):
                                transforms.PILToTensor()])
 
 
-# -- sources: each returns (a Dataset of (uint8 image, target), DataInfo, file per index or None) ----
+class Source(NamedTuple):
+    dataset: Dataset  # of (uint8 image, target)
+    info: DataInfo
+    files: list[Path] | None  # the file of each index, to name unreadable ones
+    inputs: list[Path]  # every file the decoded images and targets depend on
+
+
+# -- sources ----------------------------------------------------------------------------------
 def _fractal(root, image_size, palette):
     from fractaldream.dataset import FractalDreamDataset
 
@@ -86,14 +110,15 @@ def _fractal(root, image_size, palette):
     if len(dataset) == 0:
         raise UsageError(f"fractal: no images under {root}" + (f" for palette {palette}" if palette else ""))
     info = DataInfo("fractal", 3, tuple(dataset.factors))
-    return dataset, info, list(dataset.files)
+    tables = [root / name for name in ("params.csv", "build.json") if (root / name).is_file()]  # v and its ranges
+    return Source(dataset, info, list(dataset.files), list(dataset.files) + tables)
 
 
 def _kaggle_images(name):
     def source(root, image_size, palette):
         root = root or _cached_or_fetched(name, _has_images)
         files = image_files(root, IMAGE_FOLDERS.get(name))
-        return ImageFiles(files, image_transform(image_size)), DataInfo(name, 3), files
+        return Source(ImageFiles(files, image_transform(image_size)), DataInfo(name, 3), files, files)
 
     return source
 
@@ -102,7 +127,7 @@ def _folder(root, image_size, palette):
     if root is None:
         raise UsageError("--dataset folder needs --data PATH (a folder of images)")
     files = image_files(root)
-    return ImageFiles(files, image_transform(image_size)), DataInfo("folder", 3), files
+    return Source(ImageFiles(files, image_transform(image_size)), DataInfo("folder", 3), files, files)
 
 
 def _torchvision(name, class_name):
@@ -122,7 +147,8 @@ def _torchvision(name, class_name):
                 raise FractalDreamError(
                     f"{name}: not found in {root} and torchvision could not download it ({_short(error)}); "
                     f"run once with network access, or pass --data PATH to a folder holding it") from None
-        return dataset, DataInfo(name, 1, classes=len(dataset.classes)), None
+        raw = sorted(p for p in Path(dataset.raw_folder).iterdir() if p.is_file())
+        return Source(dataset, DataInfo(name, 1, classes=len(dataset.classes)), None, raw)
 
     return source
 
@@ -219,27 +245,16 @@ def _collate(items):
     return images, targets, bad
 
 
-def _decode_all(dataset, info, files, strict, workers, progress) -> ImageData:
+def _decode(source: Source, strict, workers, progress):
+    """(uint8 images or None, targets, unreadable files) per batch, in index order, decoded by ``workers`` processes."""
+    dataset, info, files = source.dataset, source.info, source.files
     if workers is None:
         workers = 0 if len(dataset) < 5000 else min(8, os.cpu_count() or 1)
     loader = DataLoader(_Guarded(dataset), batch_size=256, num_workers=workers, collate_fn=_collate)
-    images, targets, skipped = [], [], []
-    with tqdm(total=len(dataset), unit="img", desc=f"loading {info.name}", disable=not progress) as bar:
-        for batch_images, batch_targets, bad in loader:
-            for index in bad:
-                path = str(files[index]) if files else f"item {index}"
-                if strict:
-                    raise UsageError(f"{info.name}: unreadable image {path}")
-                skipped.append(path)
-            if batch_images is not None:
-                images.append(batch_images)
-                targets.append(batch_targets)
-            bar.update(len(bad) + (0 if batch_images is None else len(batch_images)))
-    if skipped:
-        shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
-        click.echo(f"warning: {info.name}: skipped {len(skipped)} unreadable image(s): {shown}", err=True)
-    if not images:
-        raise UsageError(f"{info.name}: no readable images")
-    targets = torch.cat(targets)
-    targets = targets.float() if targets.is_floating_point() else targets.long()
-    return ImageData(torch.cat(images), targets, info, skipped)
+    with tqdm(total=len(dataset), unit="img", desc=f"decoding {info.name}", disable=not progress) as bar:
+        for images, targets, bad in loader:
+            unreadable = [str(files[index]) if files else f"item {index}" for index in bad]
+            if unreadable and strict:
+                raise UsageError(f"{info.name}: unreadable image {unreadable[0]}")
+            bar.update(len(bad) + (0 if images is None else len(images)))
+            yield images, targets, unreadable

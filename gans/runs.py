@@ -2,21 +2,24 @@
 
     run = load_run("runs/a")
     z = run.sample_latent(16, generator=torch.Generator().manual_seed(0))
-    images = run.generator(z)                      # (16, C, S, S) in [-1, 1]
+    images = run.generate(z)                       # (16, C, S, S) RGB in [-1, 1]
 
 ``LoadedRun`` fields (all nets in eval mode, on ``device``):
 
 - ``config`` (``gans.config.TrainConfig``), ``info`` (``gans.data.DataInfo``), ``step``, ``finished``;
-- ``generator``: z (B, latent_dim) -> images in [-1, 1]. For ``cdcgan`` it is ``generator(z, cond)``
+- ``generate(z, cond=None)``: images to look at and to score, RGB in [-1, 1], whatever the run's colour space;
+- ``generator``: z (B, latent_dim) -> images in [-1, 1] in the run's ``config.color_space`` (see ``gans.color``;
+  ``model_input`` puts real images there). For ``cdcgan`` it is ``generator(z, cond)``
   with ``cond`` the normalised FDD vector v (B, 6) in [-1, 1] (order x0, y0, a, b, c, d, as
   ``FractalDreamDataset`` returns it) or a class label (B,) / one-hot (B, K); ``sample_condition(n)``
   draws one. For ``lsd`` the latent *is* v: ``generator(v)`` with v (B, 6) normalised as above, and
   ``sample_latent`` draws v ~ U(-1, 1). For ``infogan`` z = [codes | one-hot categorical | noise].
 - ``latent_dim``: the width of the generator's z (infogan: codes + categorical + noise).
 - ``sample_latent(n, generator=None)``: n draws from the run's prior, on ``device``.
-- ``discriminator``: images -> probability "real" (``.logits`` for the raw scores; the critic value for wgan-gp).
-  For ``cdcgan`` it takes (images, cond); for the Makhzani AAE it judges latent codes, not images.
-- ``encoder`` (AAE only, else None): images -> z (B, latent_dim).
+- ``discriminator``: images (in the run's colour space) -> probability "real" (``.logits`` for the raw
+  scores; the critic value for wgan-gp). For ``cdcgan`` it takes (images, cond); for the Makhzani AAE
+  it judges latent codes, not images.
+- ``encoder`` (AAE only, else None): images (in the run's colour space) -> z (B, latent_dim).
 - ``code_head`` (InfoGAN only, else None): images -> its continuous codes (B, codes).
 """
 
@@ -30,6 +33,7 @@ import torch
 from torch import nn
 
 from gans.checkpoint import load_checkpoint
+from gans.color import from_rgb, to_rgb
 from gans.config import TrainConfig
 from gans.data import DataInfo
 from gans.models import GANModel, build_model
@@ -79,7 +83,12 @@ class LoadedRun:
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, cond=None) -> torch.Tensor:
-        return self.model.generate(z.to(self.device), None if cond is None else cond.to(self.device))
+        images = self.model.generate(z.to(self.device), None if cond is None else cond.to(self.device))
+        return to_rgb(images, self.config.color_space)
+
+    def model_input(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 RGB images (N, C, S, S), as ``gans.data.load_data`` gives them -> the nets' input, on ``device``."""
+        return from_rgb(images.to(self.device).float() / 127.5 - 1, self.config.color_space)
 
 
 def load_run(run_dir, device="cpu") -> LoadedRun:

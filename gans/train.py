@@ -36,13 +36,14 @@ from tqdm import tqdm
 
 from fractaldream.errors import FractalDreamError, UsageError
 from gans.checkpoint import CHECKPOINT, load_checkpoint, restore_rng, rng_states, save_checkpoint
-from gans.config import MODELS, OPERATIONAL, STOPPING, DATASETS, TrainConfig, differences, resolve
+from gans.color import from_rgb, to_rgb
+from gans.config import COLOR_SPACES, DATASETS, MODELS, OPERATIONAL, STOPPING, TrainConfig, differences, resolve
 from gans.data import load_data
 from gans.models import build_model
 from gans.monitor import CURVES, GRID, LOG, LossLog, draw_curves, save_grid, tensorboard_writer
 from gans.tricks import Tricks
 
-# Data sets up to this size live on the GPU; larger ones are indexed on the host and copied per batch.
+# Data sets up to this size live on the GPU; larger ones are indexed in their memory-mapped cache and copied per batch.
 GPU_DATA_BYTES = 4 << 30
 
 
@@ -97,6 +98,8 @@ class Trainer:
         limits = [n for n in (c.max_steps, c.epochs and c.epochs * self.steps_per_epoch) if n]
         self.total_steps = min(limits)
         self.info = data.info
+        if c.color_space != "rgb" and data.info.channels != 3:
+            raise UsageError(f"--color-space {c.color_space} needs colour images; {c.dataset} is grey")
         on_device = self.device.type == "cuda" and data.images.numel() <= GPU_DATA_BYTES
         self.images = data.images.to(self.device) if on_device else data.images
         self.targets = data.targets.to(self.device)
@@ -114,6 +117,9 @@ class Trainer:
             self.step = saved["step"]
             restore_rng(saved["rng"])
         self.tricks = Tricks(c)
+        if self.tricks.augmenting and self.model.uses_targets and data.info.factors:
+            click.echo(f"warning: {c.model} with affine augmentation: an augmented image no longer matches "
+                       f"its parameter vector v exactly", err=True)
         fixed = torch.Generator().manual_seed(c.seed + 1)
         self.fixed_z = self.model.sample_latent(c.grid_size, generator=fixed, device=self.device)
         self.fixed_cond = self.model.sample_condition(c.grid_size, generator=fixed, device=self.device)
@@ -175,7 +181,8 @@ class Trainer:
             x = self.images[indices]
             if on_host:
                 x = x.pin_memory().to(self.device, non_blocking=True)
-            x = x.float().div_(127.5).sub_(1).contiguous(memory_format=memory_format)
+            x = from_rgb(self.tricks.augment(x.float().div_(127.5).sub_(1)), c.color_space)
+            x = x.contiguous(memory_format=memory_format)
             yield x, self.targets[indices.to(self.targets.device)] if self.model.uses_targets else None
 
     # -- logging and checkpoints ------------------------------------------------------------
@@ -210,7 +217,7 @@ class Trainer:
     def end_of_epoch(self) -> None:
         self.model.eval()
         with torch.no_grad():
-            samples = self.model.generate(self.fixed_z, self.fixed_cond).float()
+            samples = to_rgb(self.model.generate(self.fixed_z, self.fixed_cond).float(), self.config.color_space)
         self.model.train()
         save_grid(samples, self.run_dir / "samples" / f"step_{self.step:07d}.png")
         save_grid(samples, self.run_dir / GRID)
@@ -257,6 +264,12 @@ HELP = {
     "unequal_band": "unequal training: skip D above HI, skip G below LO (D's score)",
     "d_reset_every": "re-initialise D every K epochs (0: never)",
     "d_dropout": "dropout in D",
+    "color_space": f"{' or '.join(COLOR_SPACES)}: the colour space the nets see and make images in, each channel "
+                   f"in [-1, 1] (hsv: hue is circular, but the nets treat it as a plain channel); "
+                   f"samples and metrics are always RGB",
+    "affine_degrees": "augment real images: rotate by up to +-DEG degrees (all augmentation is off by default)",
+    "affine_translate": "augment real images: shift by up to +-FRACTION of the image size",
+    "affine_scale": "augment real images: zoom by a factor drawn from [LO, HI]",
     "device": "auto, cpu, cuda",
     "amp": "bfloat16 autocast (CUDA)",
     "channels_last": "channels-last memory format (CUDA)",

@@ -13,3 +13,12 @@ def tiny_fdd(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny_fdd")
     build_dataset(out, **TINY)
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_gans_cache(tmp_path_factory):
+    """Caches (decoded images, regressors, statistics) go to a temporary folder, never to ~/.cache."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GANS_DATA", str(tmp_path_factory.mktemp("gans_data")))
+    yield
+    patch.undo()

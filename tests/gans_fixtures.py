@@ -1,4 +1,4 @@
-"""Shared by the gans test files: a tiny Fractal Dream Dataset and a fast training config."""
+"""Shared by the gans test files: the tiny Fractal Dream Dataset and a fast training config."""
 
 import pytest
 import torch
@@ -8,18 +8,10 @@ from gans.config import TrainConfig
 torch.set_num_threads(1)
 
 
-@pytest.fixture(scope="module")
-def fdd(request, tmp_path_factory):
-    """The session's ``tiny_fdd`` (n=64, 32x32, blue) when conftest offers it, else our own build of it."""
-    try:
-        return request.getfixturevalue("tiny_fdd")
-    except pytest.FixtureLookupError:
-        from fractaldream.build import build_dataset
-
-        out = tmp_path_factory.mktemp("fdd")
-        build_dataset(out, n=64, size=32, points=20_000, palettes=("blue",), workers=1, progress=False,
-                      min_coverage=0.05)
-        return out
+@pytest.fixture
+def fdd(tiny_fdd):
+    """The session's tiny FDD (conftest: n=64, 32x32, palette blue)."""
+    return tiny_fdd
 
 
 def tiny_config(fdd, out, **changes) -> TrainConfig:

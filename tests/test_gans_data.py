@@ -1,5 +1,6 @@
-"""The data registry: FDD, folders, the Kaggle sets' layouts and absence, MNIST files, unreadable images."""
+"""The data registry: FDD, folders, Kaggle layouts and absence, MNIST files, unreadable images, the decoded cache."""
 
+import os
 import struct
 
 import numpy as np
@@ -8,12 +9,13 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
+import gans.data
 import gans.download
 from fractaldream.errors import FractalDreamError, UsageError
 from gans.cli import main
-from gans.data import load_data
+from gans.data import ImageFiles, load_data
 from gans.train import train
-from gans_fixtures import fdd, tiny_config  # noqa: F401  (fdd is a fixture)
+from gans_fixtures import fdd, tiny_config  # noqa: F401  (fixtures)
 
 
 def _images(folder, n, size=40, start=0):
@@ -53,6 +55,8 @@ def test_unreadable_images_are_skipped_with_their_path_or_fail_when_strict(tmp_p
                                                                      str(folder / "truncated.jpg")])
     err = capsys.readouterr().err
     assert "skipped 2 unreadable image(s)" in err and "broken.png" in err
+    again = load_data("folder", folder, image_size=32, progress=False)  # from the cache: the same list, told again
+    assert again.skipped == data.skipped and capsys.readouterr().err == err
     with pytest.raises(UsageError, match="unreadable image .*broken.png"):
         load_data("folder", folder, image_size=32, strict=True, progress=False)
     result = CliRunner().invoke(main, ["train", "--dataset", "folder", "--data", str(folder), "--strict",
@@ -134,3 +138,57 @@ def test_class_conditioned_models_train_on_mnist(tmp_path, model):
     root = _tiny_mnist(tmp_path / "data")
     run_dir = train(tiny_config(root, tmp_path / "run", model=model, dataset="mnist", batch_size=8, max_steps=2))
     assert (run_dir / "grid.png").exists()
+
+
+def _caches(root):
+    return sorted(p.name for p in (root / "decoded").rglob("*") if p.is_file())
+
+
+def test_decoded_cache_is_memory_mapped_reused_and_keyed_by_the_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANS_DATA", str(tmp_path / "cache"))
+    folder = _images(tmp_path / "imgs", 5)
+    data = load_data("folder", folder, image_size=32, progress=False)
+    [npy] = (tmp_path / "cache" / "decoded" / "folder").glob("*.npy")
+    assert torch.equal(torch.from_numpy(np.load(npy)), data.images) and data.images.shape == (5, 3, 32, 32)
+    data.images[0] = 0  # copy-on-write: the cache file keeps its pixels
+    assert np.load(npy)[0].any()
+
+    def no_decoding(*args):
+        raise AssertionError("decoded again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(gans.data, "_decode", no_decoding)
+        reused = load_data("folder", folder, image_size=32, progress=False)
+    assert torch.equal(reused.images, torch.from_numpy(np.load(npy)))
+    Image.new("RGB", (40, 48), "white").save(folder / "0002.jpg")  # an edited file: a new key, decoded afresh
+    os.utime(folder / "0002.jpg", ns=(0, 0))
+    changed = load_data("folder", folder, image_size=32, progress=False)
+    assert torch.all(changed.images[2] == 255) and len(list(npy.parent.glob("*.npy"))) == 2
+    load_data("folder", folder, image_size=64, progress=False)  # another size: another cache
+    assert len(_caches(tmp_path / "cache")) == 6  # images and targets of each; no temporary files
+
+
+def test_interrupted_decode_leaves_no_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANS_DATA", str(tmp_path / "cache"))
+    folder = _images(tmp_path / "imgs", 6)
+    (folder / "0003.jpg").write_bytes(b"not an image")
+    with pytest.raises(UsageError, match="unreadable image"):
+        load_data("folder", folder, image_size=32, strict=True, progress=False)
+    assert _caches(tmp_path / "cache") == []
+    decode = ImageFiles.__getitem__
+
+    def interrupted(self, index):
+        if index == 4:
+            raise KeyboardInterrupt
+        return decode(self, index)
+
+    monkeypatch.setattr(ImageFiles, "__getitem__", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_data("folder", folder, image_size=32, progress=False)
+    assert _caches(tmp_path / "cache") == []
+
+
+def test_hsv_needs_colour_images(tmp_path):
+    root = _tiny_mnist(tmp_path / "data")
+    with pytest.raises(UsageError, match="--color-space hsv needs colour images"):
+        train(tiny_config(root, tmp_path / "run", dataset="mnist", batch_size=8, color_space="hsv"))

@@ -15,7 +15,7 @@ from gans.config import TrainConfig
 from gans.models import build_model
 from gans.runs import load_run
 from gans.train import train
-from gans_fixtures import fdd, tiny_config  # noqa: F401  (fdd is a fixture)
+from gans_fixtures import fdd, tiny_config  # noqa: F401  (fixtures)
 
 MODELS = [("gan", {}), ("dcgan", {}), ("dcgan", {"upsample": True}), ("aae", {"aae_variant": "makhzani"}),
           ("aae", {"aae_variant": "study"}), ("wgan-gp", {"n_critic": 2}), ("infogan", {}), ("cdcgan", {}),
@@ -60,14 +60,16 @@ def test_every_model_trains_and_writes_its_outputs(fdd, tmp_path, model, options
 
 TRICKS = dict(label_smoothing=(0.7, 1.0), instance_noise=0.25, instance_noise_decay=0.5, instance_noise_on="both",
               d_dropout=0.2, d_reset_every=1)
+AUGMENTED = dict(TRICKS, affine_degrees=15.0, affine_translate=0.1, affine_scale=(0.9, 1.1), color_space="hsv")
 
 
-def test_resume_continues_exactly(fdd, tmp_path):
+@pytest.mark.parametrize("tricks", [TRICKS, AUGMENTED], ids=["tricks", "augmented-hsv"])
+def test_resume_continues_exactly(fdd, tmp_path, tricks):
     # 64 images / 16 = 4 steps an epoch: the interruption at step 3 is mid-epoch, the run crosses two epochs.
-    whole = train(tiny_config(fdd, tmp_path / "whole", max_steps=7, **TRICKS))
-    part = train(tiny_config(fdd, tmp_path / "part", max_steps=3, **TRICKS))
+    whole = train(tiny_config(fdd, tmp_path / "whole", max_steps=7, **tricks))
+    part = train(tiny_config(fdd, tmp_path / "part", max_steps=3, **tricks))
     assert load_checkpoint(part)["step"] == 3
-    train(tiny_config(fdd, tmp_path / "part", max_steps=7, resume=True, **TRICKS))
+    train(tiny_config(fdd, tmp_path / "part", max_steps=7, resume=True, **tricks))
     a, b = load_checkpoint(whole), load_checkpoint(part)
     assert a["step"] == b["step"] == 7
     for key, value in a["model"].items():
@@ -132,9 +134,12 @@ def test_cli_train_sample_interpolate(fdd, tmp_path):
     run_dir = tmp_path / "run"
     code, output = _cli("train", "--model", "dcgan", "--dataset", "fractal", "--data", fdd, "--image-size", 32,
                         "--batch-size", 16, "--max-steps", 2, "--width", 8, "--device", "cpu", "--out", run_dir,
-                        "--no-progress", "--label-smoothing", 0.8, 1.0)
+                        "--no-progress", "--label-smoothing", 0.8, 1.0, "--color-space", "hsv",
+                        "--affine-degrees", 10, "--affine-translate", 0.1, "--affine-scale", 0.9, 1.1)
     assert code == 0, output
-    assert load_run(run_dir).config.label_smoothing == (0.8, 1.0)
+    config = load_run(run_dir).config
+    assert config.label_smoothing == (0.8, 1.0) and config.color_space == "hsv"
+    assert (config.affine_degrees, config.affine_translate, config.affine_scale) == (10, 0.1, (0.9, 1.1))
     code, output = _cli("sample", run_dir, "--n", 9, "--out", tmp_path / "grid.png")
     assert code == 0, output
     with Image.open(tmp_path / "grid.png") as grid:
@@ -153,6 +158,8 @@ def test_cli_train_sample_interpolate(fdd, tmp_path):
     (["--image-size", "48"], "image size 48 not supported"),
     (["--data", "/no/such/folder"], "does not exist"),
     (["--model", "lsd", "--dataset", "folder"], "lsd"),
+    (["--color-space", "lab"], "unknown colour space"),
+    (["--affine-scale", "0", "1"], "--affine-scale"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(fdd, tmp_path, args, message):
     base = ["--dataset", "fractal", "--data", str(fdd), "--out", str(tmp_path / "run"), "--max-steps", "1"]
