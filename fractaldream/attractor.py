@@ -20,7 +20,7 @@ MAX_CYCLE_PERIOD = 256
 LYAPUNOV_STEPS = 10_000
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, nogil=True, fastmath=False)
 def trajectory(x0, y0, a, b, c, d, points, burn_in):
     """Float64 trajectory: the ``points`` iterates that follow ``burn_in`` discarded ones."""
     x, y = x0, y0
@@ -35,7 +35,7 @@ def trajectory(x0, y0, a, b, c, d, points, burn_in):
     return xs, ys
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def lyapunov_exponent(x, y, a, b, c, d, steps):
     """Largest Lyapunov exponent along the orbit from (x, y), from the analytic Jacobian.
 
@@ -56,7 +56,7 @@ def lyapunov_exponent(x, y, a, b, c, d, steps):
     return total / steps
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def cycle_period(xs, ys, max_period):
     """Smallest k <= max_period with the last point equal to the one k steps before it, else 0.
 

@@ -62,12 +62,17 @@ def main():
               help="Uniform range of x0, y0.")
 @click.option("--min-coverage", type=float, default=0.05, show_default=True,
               help="Reject attractors filling less than this fraction of the pixels.")
-def build(n, out, size, points, burn_in, seed, palettes, workers, range_abcd, range_xy, min_coverage):
+@click.option("--precision", type=click.Choice(["float32", "float64"]), default="float32", show_default=True,
+              help="float32: many attractors in lockstep in SIMD lanes (fast); float64: the exact scalar loop.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on the dask.distributed cluster of this scheduler (e.g. tcp://host:8786) instead of local processes.")
+def build(n, out, size, points, burn_in, seed, palettes, workers, range_abcd, range_xy, min_coverage, precision, scheduler):
     """Build (resume, or extend) a data set of N attractors in OUT."""
     from fractaldream.build import build_dataset
 
     summary = build_dataset(out, n, size=size, points=points, burn_in=burn_in, seed=seed, palettes=palettes,
-                            workers=workers, range_abcd=range_abcd, range_xy=range_xy, min_coverage=min_coverage)
+                            workers=workers, range_abcd=range_abcd, range_xy=range_xy, min_coverage=min_coverage,
+                            precision=precision, scheduler=scheduler)
     click.echo(summary.report())
 
 
@@ -80,7 +85,9 @@ def build(n, out, size, points, burn_in, seed, palettes, workers, range_abcd, ra
 @click.option("--points", type=int, callback=_positive, help="Iterates [default: 1000000, or the data set's].")
 @click.option("--burn-in", type=int, help="Iterates discarded first [default: 100, or the data set's].")
 @click.option("--palette", help="Palette [default: blue, or the data set's first].")
-def render(vector, data, id_, out, size, points, burn_in, palette):
+@click.option("--precision", type=click.Choice(["float32", "float64"]),
+              help="Iteration precision [default: float32, or the data set's].")
+def render(vector, data, id_, out, size, points, burn_in, palette, precision):
     """Render one attractor from its vector, or re-render a row of a built data set."""
     from fractaldream.dataset import read_row
     from fractaldream.render import RenderSettings, iterate
@@ -98,6 +105,7 @@ def render(vector, data, id_, out, size, points, burn_in, palette):
         points = settings["points"] if points is None else points
         burn_in = settings["burn_in"] if burn_in is None else burn_in
         palette = settings["palettes"][0] if palette is None else palette
+        precision = settings.get("precision", "float64") if precision is None else precision  # older sets: float64
     else:
         v = parse_vector(vector, "--params")
         size, points, burn_in, palette = size or 128, points or 1_000_000, 100 if burn_in is None else burn_in, palette or "blue"
@@ -108,7 +116,7 @@ def render(vector, data, id_, out, size, points, burn_in, palette):
     if palette not in PALETTES:
         raise UsageError(f"unknown palette {palette!r}; choose from {', '.join(PALETTES)}")
     out = _image_out(out)
-    attractor = iterate(v, RenderSettings(size=size, points=points, burn_in=burn_in))
+    attractor = iterate(v, RenderSettings(size=size, points=points, burn_in=burn_in, precision=precision or "float32"))
     if attractor.counts is None:
         raise UsageError(f"the vector {' '.join(f'{x:g}' for x in v)} is degenerate ({attractor.status}): nothing to draw")
     write_atomic(out, encode_png(attractor.image(palette)))
@@ -138,12 +146,13 @@ def preview(directory, out, n, palette):
 @click.option("--points", type=int, default=1_000_000, show_default=True, callback=_positive)
 @click.option("--burn-in", type=int, default=100, show_default=True)
 @click.option("--palette", default="blue", show_default=True)
-def interpolate(start, end, steps, out, size, points, burn_in, palette):
+@click.option("--precision", type=click.Choice(["float32", "float64"]), default="float32", show_default=True)
+def interpolate(start, end, steps, out, size, points, burn_in, palette, precision):
     """Render along the straight line from one vector to another in parameter space."""
     from fractaldream.interpolate import interpolate as run
 
     table = run(parse_vector(start, "--from"), parse_vector(end, "--to"), steps, out,
-                size=size, points=points, burn_in=burn_in, palette=palette)
+                size=size, points=points, burn_in=burn_in, palette=palette, precision=precision)
     degenerate = int((table["status"] != "ok").sum())
     click.echo(f"{out}: {len(table)} images along the line ({degenerate} degenerate, see the status column)")
 

@@ -15,21 +15,21 @@ from fractaldream import __version__, store
 from fractaldream.attractor import FACTORS
 from fractaldream.build import encode_png
 from fractaldream.errors import UsageError
-from fractaldream.render import RenderSettings, iterate
+from fractaldream.render import PRECISIONS, RenderSettings, iterate
 from fractaldream.shade import PALETTES
 
 COLUMNS = ("file", "palette", "id", "t", *FACTORS, "xmin", "xmax", "ymin", "ymax", "coverage", "lyapunov", "status")
 
 
-def describe(start, end, steps, size, points, burn_in, palette) -> dict:
+def describe(start, end, steps, size, points, burn_in, palette, precision) -> dict:
     return {"attractor": "fractal_dream", "kind": "interpolation", "version": __version__,
             "from": [float(v) for v in start], "to": [float(v) for v in end], "steps": steps, "n": steps,
             "size": size, "points": points, "burn_in": burn_in, "palettes": [palette],
-            "range_abcd": [-3.0, 3.0], "range_xy": [-1.0, 1.0]}
+            "range_abcd": [-3.0, 3.0], "range_xy": [-1.0, 1.0], "precision": precision}
 
 
 def interpolate(start, end, steps: int, out, size: int = 128, points: int = 1_000_000, burn_in: int = 100,
-                palette: str = "blue", progress: bool = True) -> pd.DataFrame:
+                palette: str = "blue", progress: bool = True, precision: str = "float32") -> pd.DataFrame:
     """Render ``steps`` images from ``start`` to ``end`` into ``out``; return the table written."""
     if steps < 2:
         raise UsageError(f"--steps must be at least 2, got {steps}")
@@ -40,12 +40,14 @@ def interpolate(start, end, steps: int, out, size: int = 128, points: int = 1_00
     if palette not in PALETTES:
         raise UsageError(f"unknown palette {palette!r}; choose from {', '.join(PALETTES)}")
     out = Path(out)
-    description = describe(start, end, steps, size, points, burn_in, palette)
+    if precision not in PRECISIONS:
+        raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    description = describe(start, end, steps, size, points, burn_in, palette, precision)
     _check_output(out, description)
     (out / store.IMAGES / palette).mkdir(parents=True, exist_ok=True)
     store.write_json(out / store.BUILD_JSON, description)
 
-    settings = RenderSettings(size=size, points=points, burn_in=burn_in)
+    settings = RenderSettings(size=size, points=points, burn_in=burn_in, precision=precision)
     start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
     rows = []
     for id_, t in enumerate(tqdm(np.linspace(0.0, 1.0, steps), unit="img", desc="interpolate", disable=not progress)):

@@ -8,7 +8,7 @@ from gans.config import TrainConfig
 torch.set_num_threads(1)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fdd(tiny_fdd):
     """The session's tiny FDD (conftest: n=64, 32x32, palette blue)."""
     return tiny_fdd
