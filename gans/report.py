@@ -190,6 +190,10 @@ def findings(rows: list[dict], summary: dict) -> list[str]:
     return lines
 
 
+#: A person's reading of a data set's results, written by hand beside its table; the README includes it.
+NOTES = "NOTES.md"
+
+
 def write_readme(out: Path) -> None:
     sections = ["# Benchmark results\n",
                 "Written by `gans bench`; each table is reproduced by the command above it. "
@@ -204,6 +208,9 @@ def write_readme(out: Path) -> None:
                      table]
         if summary.get("findings"):
             sections.append("What the numbers say:\n\n" + "\n".join(f"- {line}" for line in summary["findings"]) + "\n")
+        notes = summary_path.parent / NOTES
+        if notes.exists():
+            sections.append(notes.read_text())
         for name, caption in (("samples.png", "Samples"), ("direct.png", "G(v) against FD(v)"),
                               ("r2.png", "Per-factor R^2")):
             if (summary_path.parent / name).exists():

@@ -91,6 +91,9 @@ def test_report_from_rows(tmp_path):
     assert any("identifiable from pixels (R^2 > 0.5): x0, y0, a, b, c, d, abs(a)" in line for line in findings)
     assert any("stays well below" in line for line in findings)
     assert {p.name for p in folder.iterdir()} >= {"table.csv", "table.md", "samples.png", "direct.png", "r2.png"}
+    (folder / "NOTES.md").write_text("A reading kept across reruns.\n")
+    write_report(tmp_path, "fractal", rows, figures, summary)
+    assert "A reading kept across reruns." in (tmp_path / "README.md").read_text()
 
 
 @pytest.mark.parametrize(
