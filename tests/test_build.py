@@ -155,8 +155,9 @@ def test_resume_repairs_everything_a_killed_build_can_leave(tmp_path):
 
 def test_resume_after_sigkill_finishes_with_exactly_n_attractors(tmp_path):
     out = tmp_path / "fdd"
-    command = [sys.executable, "-m", "fractaldream", "build", "--n", "40", "--out", str(out), "--size", "24",
-               "--points", "60000", "--palettes", "blue,orange", "--workers", "1"]
+    n = 1000  # about 14 chunks of candidates: the kill lands while later chunks are still to come
+    command = [sys.executable, "-m", "fractaldream", "build", "--n", str(n), "--out", str(out), "--size", "24",
+               "--points", "300000", "--palettes", "blue,orange", "--workers", "1"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     csv = out / store.PARAMS_CSV
@@ -167,11 +168,11 @@ def test_resume_after_sigkill_finishes_with_exactly_n_attractors(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     interrupted = store.read_params(csv, csv.read_bytes()[: csv.read_bytes().rfind(b"\n") + 1])["id"].nunique()
-    assert 0 < interrupted < 40, "the build was not interrupted midway"
+    assert 0 < interrupted < n, "the build was not interrupted midway"
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     table = store.read_params(csv)
-    assert sorted(table["id"].unique()) == list(range(40)) and len(table) == 80
+    assert sorted(table["id"].unique()) == list(range(n)) and len(table) == 2 * n
     assert not table.duplicated(["id", "palette"]).any()
     on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert on_disk == {"build.json", "params.csv", *table["file"]}
