@@ -141,7 +141,7 @@ def r2_figure(rows: list[dict], factors, path: Path) -> bool:
         ax.set_ylabel("held-out R$^2$ (clipped at -0.1)")
         ax.axhline(0, color="black", linewidth=0.5)
         ax.set_ylim(-0.1, 1.0)
-        ax.legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)  # below: bars stay visible
     _save_figure(fig, path)
     return True
 
