@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from fractaldream.errors import FractalDreamError, UsageError
+from fractaldream.store import write_atomic
 from gans.config import MODELS, OPERATIONAL, STOPPING, TrainConfig, differences, resolve
 from gans.download import cache_dir
 
@@ -113,6 +114,12 @@ def train_config(settings: BenchSettings, model: str, data: str | None, max_step
                        progress=settings.progress, resume=True)
 
 
+#: A finished run this much shorter than the budget asks still counts (calibration varies from run to run).
+REUSE_SHORTFALL = 0.2
+#: Beside a bench run's checkpoint: its total training seconds, summed over the benches that extended it.
+TRAIN_TIME = "bench_train_seconds.txt"
+
+
 def finished_run(config: TrainConfig):
     """The saved state of a finished run with the same settings (its length aside), else None."""
     from gans.checkpoint import CHECKPOINT, load_checkpoint
@@ -133,33 +140,47 @@ def last_speed(run_dir: Path) -> float:
     return float(rows[-1]["images_per_s"]) if rows else 0.0
 
 
-def train_model(settings: BenchSettings, model: str, data: str | None, seconds: float) -> dict:
-    """Train (or reuse) one model; returns its run folder, steps, training seconds and images/s.
-
-    Without ``--steps``, a short throw-away run measures images/s and the budget decides the steps.
-    """
+def budget_steps(settings: BenchSettings, model: str, data: str | None, seconds: float) -> int:
+    """``--steps``, or the steps that fit ``seconds`` at the speed of a short throw-away run."""
     import shutil
 
     from gans.train import train
 
-    steps = settings.steps
-    saved = None if steps else finished_run(train_config(settings, model, data, 1))
-    if saved is not None:
+    if settings.steps:
+        return settings.steps
+    calibration = train_config(settings, model, data, settings.profile["calibration_steps"])
+    calibration.out = str(Path(calibration.out).with_name(f".calibration-{model}"))
+    shutil.rmtree(calibration.out, ignore_errors=True)
+    speed = last_speed(train(calibration))
+    shutil.rmtree(calibration.out, ignore_errors=True)
+    steps = max(settings.profile["calibration_steps"], int(seconds * speed / settings.profile["batch_size"]))
+    log(f"{model}: {speed:.0f} images/s, {steps} steps fit the budget")
+    return steps
+
+
+def train_model(settings: BenchSettings, model: str, data: str | None, seconds: float) -> dict:
+    """Train one model for the budget's steps; returns its run folder, steps, training seconds and images/s.
+
+    A finished run with the same settings is reused when it is long enough (within REUSE_SHORTFALL),
+    and otherwise resumed up to the new length: it continues exactly, as if trained that long at once.
+    """
+    from gans.train import train
+
+    steps = budget_steps(settings, model, data, seconds)
+    config = train_config(settings, model, data, steps)
+    run_dir, saved = Path(config.out), finished_run(config)
+    spent = run_dir / TRAIN_TIME
+    earlier = float(spent.read_text()) if saved is not None and spent.exists() else float("nan")
+    if saved is not None and saved["step"] >= (1 - REUSE_SHORTFALL) * steps:
         log(f"{model}: reusing the finished run of {saved['step']} steps")
-        run_dir = Path(train_config(settings, model, data, 1).out)
-        return {"run_dir": run_dir, "steps": saved["step"], "train_s": float("nan"), "images_per_s": last_speed(run_dir)}
-    if not steps:
-        calibration = train_config(settings, model, data, settings.profile["calibration_steps"])
-        calibration.out = str(Path(calibration.out).with_name(f".calibration-{model}"))
-        shutil.rmtree(calibration.out, ignore_errors=True)
-        speed = last_speed(train(calibration))
-        shutil.rmtree(calibration.out, ignore_errors=True)
-        steps = max(settings.profile["calibration_steps"], int(seconds * speed / settings.profile["batch_size"]))
-        log(f"{model}: {speed:.0f} images/s, training {steps} steps")
+        return {"run_dir": run_dir, "steps": saved["step"], "train_s": earlier, "images_per_s": last_speed(run_dir)}
+    if saved is not None:
+        log(f"{model}: extending the finished run of {saved['step']} steps to {steps}")
     start = time.perf_counter()
-    run_dir = train(train_config(settings, model, data, steps))
-    return {"run_dir": run_dir, "steps": steps, "train_s": time.perf_counter() - start,
-            "images_per_s": last_speed(run_dir)}
+    train(config)
+    total = (0.0 if saved is None else earlier) + time.perf_counter() - start
+    write_atomic(spent, f"{total:.3f}\n".encode())
+    return {"run_dir": run_dir, "steps": steps, "train_s": total, "images_per_s": last_speed(run_dir)}
 
 
 # -- evaluation -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
+from gans.checkpoint import load_checkpoint
 from gans.cli import main
 from gans.report import write_report
 from gans_fixtures import fdd  # noqa: F401  (a fixture)
@@ -56,6 +57,14 @@ def test_quick_bench_on_a_tiny_fdd(fdd, tmp_path, monkeypatch):  # noqa: F811
     trained_at = checkpoint.stat().st_mtime_ns
     run_quick_bench(tmp_path, monkeypatch, "--data", str(fdd), "--models", "dcgan")
     assert checkpoint.stat().st_mtime_ns == trained_at
+    first_train_s = float(dcgan[0]["train_s"])
+    assert first_train_s > 0
+    # A larger budget extends that run to its length, and its training time adds up.
+    rows = check_report(run_quick_bench(tmp_path, monkeypatch, "--data", str(fdd), "--models", "dcgan", "--steps", "12"),
+                        ["dcgan"])
+    extended = [row for row in rows if row["model"] == "dcgan"][0]
+    assert int(extended["steps"]) == 12 and float(extended["train_s"]) > first_train_s
+    assert load_checkpoint(checkpoint)["step"] == 12
 
 
 @pytest.mark.slow
