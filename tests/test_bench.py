@@ -3,6 +3,8 @@
 import csv
 import json
 
+import numpy as np
+
 import pytest
 import torch
 from click.testing import CliRunner
@@ -11,7 +13,7 @@ from PIL import Image
 from gans.checkpoint import load_checkpoint
 from gans.cli import main
 from gans.report import write_report
-from gans_fixtures import fdd  # noqa: F401  (a fixture)
+from gans_fixtures import fdd, random_fid_inception_state_dict  # noqa: F401  (fdd: a fixture)
 
 torch.set_num_threads(1)
 
@@ -74,6 +76,27 @@ def test_quick_bench_of_every_model_builds_its_own_data(tmp_path, monkeypatch):
     by_model = {row["model"]: row for row in rows}
     assert by_model["aae"]["codes"] == "encoder" and by_model["infogan"]["codes"] == "q_codes"
     assert by_model["lsd"]["codes"] == "v" and float(by_model["lsd"]["r2_linear_mean"]) > 0.95  # v by construction
+
+
+def test_quick_bench_of_a_face_data_set_reports_the_inception_metrics(tmp_path, monkeypatch):
+    """Simpsons (Kaggle layout, random images made here) with a random-weight Inception: FID, KID, P/R, samples."""
+    faces = tmp_path / "simpsons" / "cropped"
+    faces.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for k in range(96):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(faces / f"{k}.png")
+    weights = tmp_path / "random_inception.pth"
+    torch.save(random_fid_inception_state_dict(), weights)
+    out = run_quick_bench(tmp_path, monkeypatch, "--dataset", "simpsons", "--data", str(faces.parent),
+                          "--models", "dcgan", "--fid-weights", str(weights))
+    with open(out / "simpsons" / "table.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    dcgan = [row for row in rows if row["model"] == "dcgan"]
+    assert len(dcgan) == 1
+    assert float(dcgan[0]["fid"]) > 0 and 0 <= float(dcgan[0]["precision"]) <= 1 and dcgan[0]["kid_mean"] != ""
+    assert not any(key.startswith(("r2_", "mig", "ffd")) and value for row in rows for key, value in row.items())
+    assert Image.open(out / "simpsons" / "samples.png").size[0] > 100
+    assert "## simpsons" in (out / "README.md").read_text()
 
 
 def test_report_from_rows(tmp_path):

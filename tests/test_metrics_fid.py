@@ -14,7 +14,6 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 from pytorch_fid import inception as pytorch_fid_inception
-from torch import nn
 
 from fractaldream.errors import FractalDreamError
 from gans.cli import main
@@ -28,26 +27,7 @@ from gans.metrics.fid import (
     statistics_of_path,
 )
 from gans.metrics.inception import InceptionFeatures, load_inception
-
-
-def random_fid_inception_state_dict(seed=0):
-    """pytorch-fid's FID-Inception layout with variance-preserving random conv weights."""
-    torch.manual_seed(seed)
-    net = pytorch_fid_inception._inception_v3(num_classes=1008, aux_logits=False, weights=None)
-    net.Mixed_5b = pytorch_fid_inception.FIDInceptionA(192, pool_features=32)
-    net.Mixed_5c = pytorch_fid_inception.FIDInceptionA(256, pool_features=64)
-    net.Mixed_5d = pytorch_fid_inception.FIDInceptionA(288, pool_features=64)
-    net.Mixed_6b = pytorch_fid_inception.FIDInceptionC(768, channels_7x7=128)
-    net.Mixed_6c = pytorch_fid_inception.FIDInceptionC(768, channels_7x7=160)
-    net.Mixed_6d = pytorch_fid_inception.FIDInceptionC(768, channels_7x7=160)
-    net.Mixed_6e = pytorch_fid_inception.FIDInceptionC(768, channels_7x7=192)
-    net.Mixed_7b = pytorch_fid_inception.FIDInceptionE_1(1280)
-    net.Mixed_7c = pytorch_fid_inception.FIDInceptionE_2(2048)
-    for module in net.modules():
-        if isinstance(module, nn.Conv2d):
-            # PyTorch's default init makes the features vanish with depth (every distance ~1e-13).
-            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-    return net.state_dict()
+from gans_fixtures import random_fid_inception_state_dict
 
 
 @pytest.fixture(scope="module")
