@@ -6,6 +6,7 @@ import click
 import numpy as np
 
 from fractaldream.errors import OneLineErrorGroup, UsageError
+from fractaldream.render import PRECISIONS
 from fractaldream.shade import PALETTES
 
 
@@ -62,7 +63,7 @@ def main():
               help="Uniform range of x0, y0.")
 @click.option("--min-coverage", type=float, default=0.05, show_default=True,
               help="Reject attractors filling less than this fraction of the pixels.")
-@click.option("--precision", type=click.Choice(["float32", "float64"]), default="float32", show_default=True,
+@click.option("--precision", type=click.Choice(PRECISIONS), default="float32", show_default=True,
               help="float32: many attractors in lockstep in SIMD lanes (fast); float64: the exact scalar loop.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run on the dask.distributed cluster of this scheduler (e.g. tcp://host:8786) instead of local processes.")
@@ -85,7 +86,7 @@ def build(n, out, size, points, burn_in, seed, palettes, workers, range_abcd, ra
 @click.option("--points", type=int, callback=_positive, help="Iterates [default: 1000000, or the data set's].")
 @click.option("--burn-in", type=int, help="Iterates discarded first [default: 100, or the data set's].")
 @click.option("--palette", help="Palette [default: blue, or the data set's first].")
-@click.option("--precision", type=click.Choice(["float32", "float64"]),
+@click.option("--precision", type=click.Choice(PRECISIONS),
               help="Iteration precision [default: float32, or the data set's].")
 def render(vector, data, id_, out, size, points, burn_in, palette, precision):
     """Render one attractor from its vector, or re-render a row of a built data set."""
@@ -146,7 +147,7 @@ def preview(directory, out, n, palette):
 @click.option("--points", type=int, default=1_000_000, show_default=True, callback=_positive)
 @click.option("--burn-in", type=int, default=100, show_default=True)
 @click.option("--palette", default="blue", show_default=True)
-@click.option("--precision", type=click.Choice(["float32", "float64"]), default="float32", show_default=True)
+@click.option("--precision", type=click.Choice(PRECISIONS), default="float32", show_default=True)
 def interpolate(start, end, steps, out, size, points, burn_in, palette, precision):
     """Render along the straight line from one vector to another in parameter space."""
     from fractaldream.interpolate import interpolate as run
