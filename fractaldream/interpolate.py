@@ -13,9 +13,9 @@ from tqdm import tqdm
 
 from fractaldream import __version__, store
 from fractaldream.attractor import FACTORS
-from fractaldream.build import encode_png
+from fractaldream.build import CHUNK, encode_png
 from fractaldream.errors import UsageError
-from fractaldream.render import PRECISIONS, RenderSettings, iterate
+from fractaldream.render import PRECISIONS, RenderSettings, iterate_batch
 from fractaldream.shade import PALETTES
 
 COLUMNS = ("file", "palette", "id", "t", *FACTORS, "xmin", "xmax", "ymin", "ymax", "coverage", "lyapunov", "status")
@@ -49,13 +49,18 @@ def interpolate(start, end, steps: int, out, size: int = 128, points: int = 1_00
 
     settings = RenderSettings(size=size, points=points, burn_in=burn_in, precision=precision)
     start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    ts = np.linspace(0.0, 1.0, steps)
+    line = (1.0 - ts[:, None]) * start + ts[:, None] * end
     rows = []
-    for id_, t in enumerate(tqdm(np.linspace(0.0, 1.0, steps), unit="img", desc="interpolate", disable=not progress)):
-        attractor = iterate((1.0 - t) * start + t * end, settings)
-        file = store.image_path(palette, id_)
-        store.write_atomic(out / file, encode_png(attractor.image(palette)))
-        rows.append((file, palette, id_, float(t), *map(float, attractor.params), *map(float, attractor.bounds),
-                     float(attractor.coverage), float(attractor.lyapunov), attractor.status))
+    with tqdm(total=steps, unit="img", desc="interpolate", disable=not progress) as bar:
+        for first in range(0, steps, CHUNK):  # in lockstep, as the builder does: a vector's image is the same
+            for id_, attractor in enumerate(iterate_batch(line[first:first + CHUNK], settings), first):
+                file = store.image_path(palette, id_)
+                store.write_atomic(out / file, encode_png(attractor.image(palette)))
+                rows.append((file, palette, id_, float(ts[id_]), *map(float, attractor.params),
+                             *map(float, attractor.bounds), float(attractor.coverage), float(attractor.lyapunov),
+                             attractor.status))
+                bar.update()
     store.write_atomic(out / store.PARAMS_CSV, (",".join(COLUMNS) + "\n").encode() + store.format_rows(rows))
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -224,19 +224,20 @@ def rows_of(candidates: np.ndarray, n: int, seed: int) -> np.ndarray:
 def render_paths(data_folder: str, v: np.ndarray, n_paths: int, steps: int, image_size: int, seed: int):
     """Straight paths in normalised v between random pairs of data-set vectors, and FD along them."""
     from fractaldream import FractalDreamDataset
-    from fractaldream.render import render
+    from fractaldream.render import RenderSettings, iterate_batch
 
     dataset = FractalDreamDataset(data_folder)
     recorded = dataset.settings or {}
     palette = (recorded.get("palettes") or ["blue"])[0]
-    points, burn_in = recorded.get("points", 200_000), recorded.get("burn_in", 100)
+    settings = RenderSettings(size=image_size, points=recorded.get("points", 200_000),
+                              burn_in=recorded.get("burn_in", 100),
+                              precision=recorded.get("precision", "float64"))  # sets built before it: float64
     rng = np.random.default_rng(seed)
     paths, rendered = [], []
     for _ in range(n_paths):
         a, b = v[rng.choice(len(v), 2, replace=False)]
         path = np.stack([a + t * (b - a) for t in np.linspace(0, 1, steps)])
-        images = [np.asarray(render(dataset.denormalize(u), size=image_size, points=points, burn_in=burn_in,
-                                    palette=palette)) for u in path]
+        images = [attractor.image(palette) for attractor in iterate_batch(dataset.denormalize(path), settings)]
         paths.append(path)
         rendered.append(torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255)
     return paths, rendered
