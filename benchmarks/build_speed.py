@@ -2,16 +2,23 @@
 
     python benchmarks/build_speed.py                          # every figure, at the defaults below
     python benchmarks/build_speed.py --n 300 --skip-scaling --skip-memory --skip-fidelity
+    NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES= NUMBA_CACHE_DIR=/tmp/numba-avx2 python benchmarks/build_speed.py ...
+
+The last form compiles the kernels for AVX2 + FMA (no AVX-512) on any x86-64 machine that has them,
+in a cache of their own; the ISA line says which code actually ran: numba's target, the widest
+vector register in the kernels' code and whether it uses any AVX-512 instruction.
 
 Figures (the best of ``--repeat`` measurements each; CPU-bound work on a shared machine only ever
 runs slower than it can):
 
 1. kernel: ns per point-iteration of the lockstep float32 kernels (64 chaotic attractors in
-   lockstep) and of the scalar float64 loop;
+   lockstep), of the whole survey pass on a chunk of candidates, and of the scalar float64 loop,
+   each also as a multiple of the bare iteration;
 2. throughput at ``--size`` and ``--points``, one worker, PNG written, one palette: images/s of
    the reference pipeline (scalar float64 numba loop -> pandas DataFrame -> ``Canvas.points`` ->
    ``tf.shade(how="eq_hist")`` -> PNG) on vectors of the data set, and of ``build_dataset``
-   (which also pays for every rejected candidate), and their ratio;
+   (which also pays for every rejected candidate), and their ratio; also images/s per core of a
+   build at ``--small-size`` (the size the GAN bench trains on);
 3. parallel scaling: ``--workers 2`` against ``--workers 1``, in steady state (the throughput between
    builds of two sizes, which cancels the fixed cost of starting the process pool) and for whole builds;
 4. memory: peak RSS of ``fractaldream build`` (the process and its workers together) for two
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -49,7 +57,7 @@ def best_cpu_seconds(run, repeat: int) -> float:
 
 
 def kernel_figures(repeat: int) -> dict[str, float]:
-    """ns per point-iteration of each lockstep kernel (64 chaotic lanes) and of the float64 loop."""
+    """ns per point-iteration of each lockstep kernel (64 chaotic lanes), of a whole survey, and of the float64 loop."""
     from fractaldream import lockstep
     from fractaldream.attractor import trajectory
     from fractaldream.render import RenderSettings, iterate_batch
@@ -61,18 +69,22 @@ def kernel_figures(repeat: int) -> dict[str, float]:
     bounds = np.array([a.bounds for a in judged if a.ok][:64])
     steps = 200_000
 
-    def per_point(run, lanes_count=len(chaotic)):
-        return best_cpu_seconds(run, repeat) / (steps * lanes_count) * 1e9
+    def per_point(run, lanes_count=len(chaotic), iterations=steps):
+        return best_cpu_seconds(run, repeat) / (iterations * lanes_count) * 1e9
 
     lanes = lockstep.Lanes(chaotic)
     tail = lockstep.aligned_zeros((2, lockstep.TAIL, lanes.width), np.float32)
-    free = per_point(lambda: lockstep.run_free(*lanes.map_args, steps))
-    bounded = per_point(lambda: lockstep.run_bounds(*lanes.map_args, *lanes.box_args, steps, tail, 0, 2**62))
-    aggregated = per_point(lambda: lockstep.aggregate(chaotic, bounds, steps, 0, 128))
-    scalar = per_point(lambda: trajectory(*chaotic[0], steps, 0), lanes_count=1)
-    return {"float32 lockstep, iterate only": free, "float32 lockstep, iterate + bounding box (survey)": bounded,
-            "float32 lockstep, iterate + bin + count (aggregate, 128x128)": aggregated,
-            "float64 scalar loop (reference)": scalar}
+    chunk, chunk_points = candidates[:128], 1_000_000
+    return {
+        "float32 lockstep, iterate only": per_point(lambda: lockstep.run_free(*lanes.map_args, steps)),
+        "float32 lockstep, iterate + bounding box (survey kernel)":
+            per_point(lambda: lockstep.run_bounds(*lanes.map_args, *lanes.box_args, steps, tail, 0, 2**62)),
+        "survey pass, per candidate-point (128 candidates, 1M points)":
+            per_point(lambda: lockstep.survey(chunk, chunk_points, 100), len(chunk), chunk_points),
+        "float32 lockstep, iterate + bin + count (aggregate, 128x128)":
+            per_point(lambda: lockstep.aggregate(chaotic, bounds, steps, 0, 128)),
+        "float64 scalar loop (reference)": per_point(lambda: trajectory(*chaotic[0], steps, 0), lanes_count=1),
+    }
 
 
 def reference_images_per_s(vectors, size: int, points: int, burn_in: int, folder: Path) -> float:
@@ -165,6 +177,37 @@ def machine() -> str:
         return "unknown machine"
 
 
+def isa() -> str:
+    """The numba target the kernels are compiled for, and what their machine code uses.
+
+    A copy of the survey kernel is compiled without the cache (numba does not show cached code);
+    it is compiled for the same target, with the same options, as the cached kernels.
+    """
+    import llvmlite.binding as llvm
+    import numba
+    from numba.core import config
+
+    from fractaldream import lockstep
+
+    cpu = config.CPU_NAME or llvm.get_host_cpu_name()
+    features = llvm.get_host_cpu_features().flatten() if config.CPU_FEATURES is None else config.CPU_FEATURES
+    enabled = {f[1:] for f in features.split(",") if f.startswith("+")}
+    named = " ".join(f"+{f}" for f in ("avx2", "fma", "avx512f") if f in enabled) or "the features its name implies"
+    chosen = ", ".join(f"{k}={v!r}" if len(v) < 60 else f"{k}=({len(v.split(','))} features, the last {v.split(',')[-1]!r})"
+                       for k, v in sorted(os.environ.items()) if k in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES"))
+
+    probe = numba.njit(nogil=True, error_model="numpy")(lockstep.run_bounds.py_func)
+    lanes = lockstep.Lanes(np.zeros((16, 6)))
+    probe(*lanes.map_args, *lanes.box_args, 1, lockstep.aligned_zeros((2, lockstep.TAIL, 16), np.float32), 0, 0)
+    code = probe.inspect_asm(probe.signatures[0])
+    widths = {"zmm": 512, "ymm": 256, "xmm": 128}
+    used = [bits for name, bits in widths.items() if re.search(rf"vfmadd\w*ps\s.*%{name}", code)]
+    evex = re.search(r"%zmm|%[xy]mm(1[6-9]|2\d|3[01])\b|%k[1-7]\b", code) is not None
+    vectors = f"{used[0]}-bit vectors ({used[0] // 32} float32 lanes per instruction)" if used else "no x86 vector FMA found"
+    return (f"numba target {cpu!r}, {named} ({chosen or 'numba default: the host'}); kernel code: {vectors}, "
+            f"{'with' if evex else 'no'} AVX-512 (EVEX) instructions")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=600, help="attractors per timed build")
@@ -172,6 +215,8 @@ def main(argv=None) -> int:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--burn-in", type=int, default=100)
     parser.add_argument("--reference-n", type=int, default=20, help="images made by the reference pipeline")
+    parser.add_argument("--small-size", type=int, default=32, help="image size of the per-core figure at the bench's size")
+    parser.add_argument("--small-n", type=int, default=1000, help="attractors per timed build at --small-size")
     parser.add_argument("--repeat", type=int, default=3, help="best of this many measurements")
     parser.add_argument("--scaling-n", type=int, nargs=2, default=(300, 2400),
                         help="the two build sizes of the scaling figure")
@@ -185,10 +230,13 @@ def main(argv=None) -> int:
     settings = dict(size=args.size, points=args.points, burn_in=args.burn_in)
 
     print(f"machine: {machine()}")
+    print(f"ISA: {isa()}")
     print(f"python {sys.version.split()[0]}; {args.size}x{args.size}, {args.points:,} points, burn-in {args.burn_in}")
     print("\n1. kernel cost, ns per point-iteration (64 attractors in lockstep; float64: one at a time)")
-    for name, ns in kernel_figures(args.repeat).items():
-        print(f"   {name:60s} {ns:7.2f} ns")
+    figures = kernel_figures(args.repeat)
+    iterate_only = figures["float32 lockstep, iterate only"]
+    for name, ns in figures.items():
+        print(f"   {name:62s} {ns:7.2f} ns  {ns / iterate_only:6.2f}x iterate only")
 
     with tempfile.TemporaryDirectory(dir=args.out_dir) as tmp:
         folder = Path(tmp)
@@ -209,6 +257,11 @@ def main(argv=None) -> int:
         print(f"   fractaldream build --workers 1:                                       {ours:8.1f} images/s")
         print(f"   ratio:                                                                {ours / reference:8.1f}x")
         print(f"   (with three palettes per attractor: {three:.1f} images/s)")
+        small = dict(settings, size=args.small_size)
+        build_images_per_s(4, 1, folder, **small)
+        per_core = best_rate(lambda: build_images_per_s(args.small_n, 1, folder, **small), args.repeat)
+        print(f"   at {args.small_size}x{args.small_size} ({args.small_n} attractors per build): "
+              f"{per_core:.1f} images/s per core")
 
         if not args.skip_scaling:
             small, large = args.scaling_n

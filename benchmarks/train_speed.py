@@ -1,22 +1,29 @@
-"""Images/s of ``gans train`` (DCGAN) against a bare PyTorch DCGAN loop: same nets, batch, device, threads.
+"""Images/s of ``gans train`` (DCGAN) against a bare PyTorch DCGAN loop, and of each speed option, side by side.
 
-    python benchmarks/train_speed.py --device cuda --batch-size 128 --steps 200
-    python benchmarks/train_speed.py --device cpu --batch-size 16 --steps 10 --image-size 32
+    python benchmarks/train_speed.py --device cpu --batch-size 64 --image-size 64 --steps 20 --repeats 3 \\
+        --variants default,no-amp,channels-last,compile
+    python benchmarks/train_speed.py --device cuda --batch-size 128 --steps 200 \\
+        --variants default,amp,channels-last,compile
 
-Both loops train on the same images (random PNGs decoded by ``gans.data``, its cache in a temporary
-folder: the content does not change the speed). Each first runs ``--warmup`` steps, then ``--steps``
-timed steps ending in a device synchronisation; ``gans train``'s speed is the one it logs itself for
-the timed steps (read back every ``--warmup`` steps; one epoch spans the whole run, so no checkpoint
-falls inside it).
-Prints both speeds and their ratio, which should be at least 0.9; ``--check`` makes a lower ratio exit 1.
+Every loop trains the same nets on the same images (random PNGs decoded by ``gans.data``, its cache in a
+temporary folder: the content does not change the speed) with the same batch, device and threads. Each
+runs ``--warmup`` steps (compilation included), then ``--steps`` timed steps ending in a device
+synchronisation; ``gans train``'s speed is the one it logs itself for the timed steps (read back every
+``--warmup`` steps; one epoch spans the whole run, so no checkpoint falls inside it). The loops take
+turns, ``--repeats`` times, and the best of each is reported, so that a passing load spares none.
+
+A variant is ``default`` (``gans train``'s defaults on this device) or options joined by ``+``
+(``amp``, ``no-amp``, ``channels-last``, ``no-channels-last``, ``compile``). The bare loop runs twice:
+in float32 (the reference) and with the default's options, against which ``gans train``'s default
+should be within 10% (``--check`` makes a lower ratio exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import os
+import platform
 import sys
 import tempfile
 import time
@@ -27,11 +34,27 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gans.config import TrainConfig, resolve
-from gans.data import load_data
+from gans.data.loading import load_data
 from gans.models.blocks import ConvDiscriminator, ConvGenerator
-from gans.tricks import bce_ones, bce_zeros
-from gans.train import pick_device, train
+from gans.models.losses import bce_ones, bce_zeros
+from gans.training.config import TrainConfig, replace, resolve
+from gans.training.device import pick_device
+from gans.training.loop import train
+from gans.training.speed import mixed_precision
+
+OPTIONS = {"amp": ("amp", True), "no-amp": ("amp", False), "channels-last": ("channels_last", True),
+           "no-channels-last": ("channels_last", False), "compile": ("compile", True)}
+#: The CPU flags that decide which options help.
+CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def variant_settings(name: str) -> dict:
+    if name == "default":
+        return {}
+    unknown = [option for option in name.split("+") if option not in OPTIONS]
+    if unknown:
+        raise SystemExit(f"unknown option(s) {', '.join(unknown)} in variant {name!r} (from: {', '.join(OPTIONS)})")
+    return dict(OPTIONS[option] for option in name.split("+"))
 
 
 def write_images(folder: Path, n: int, size: int) -> None:
@@ -54,14 +77,13 @@ def bare_loop(config: TrainConfig, images: torch.Tensor, device: torch.device, w
     images = images.to(device)
     batch = config.batch_size
     batches = torch.randperm(len(images), device=device)[: (warmup + steps) * batch].view(warmup + steps, batch)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if config.amp else contextlib.nullcontext()
     start = 0.0
     for step in range(warmup + steps):
         if step == warmup:
             _sync(device)
             start = time.perf_counter()
         x = images[batches[step]].float().div_(127.5).sub_(1).contiguous(memory_format=memory_format)
-        with autocast:
+        with mixed_precision(device, config.amp):
             fake = generator(torch.randn(batch, config.latent_dim, device=device))
             loss_d = bce_ones(discriminator.logits(x)) + bce_zeros(discriminator.logits(fake.detach()))
             opt_d.zero_grad(set_to_none=True)
@@ -93,6 +115,24 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
+def options_text(config: TrainConfig) -> str:
+    on = [name for name, flag in (("amp", config.amp), ("channels-last", config.channels_last),
+                                  ("compile", config.compile)) if flag]
+    return "+".join(on) or "float32"
+
+
+def machine(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)}; torch {torch.__version__}"
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    pairs = (line.split(":", 1) for line in info.splitlines() if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in pairs}
+    model = fields.get("model name", platform.processor())
+    flags = set(fields.get("flags", "").split())
+    return (f"{model}, flags {' '.join(f for f in CPU_FLAGS if f in flags) or '(unknown)'}; "
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
@@ -101,40 +141,53 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=100, help="timed steps")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--amp", action="store_true")
-    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--variants", default="default", help="comma-separated, e.g. default,no-amp,compile")
     parser.add_argument("--repeats", type=int, default=1, help="best of this many measurements of each loop")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the ratio is below 0.9")
+    parser.add_argument("--check", action="store_true", help="exit 1 if gans train's default is below 0.9 "
+                                                             "of the bare loop with the same options")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
+    variants = {name: variant_settings(name) for name in args.variants.split(",")}
     total = args.warmup + args.steps
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp, mock.patch.dict(os.environ, GANS_DATA=str(Path(tmp) / "cache")):
         tmp = Path(tmp)
         write_images(tmp / "images", total * args.batch_size, args.image_size)
-        config = resolve(TrainConfig(
-            model="dcgan", dataset="folder", data=str(tmp / "images"), image_size=args.image_size,
-            batch_size=args.batch_size, max_steps=total, log_every=args.warmup, device=str(device), amp=args.amp,
-            channels_last=args.channels_last, grid_size=16, progress=False))
-        images = load_data("folder", config.data, config.image_size, progress=False).images
-        bare, ours = [], []
+        base = TrainConfig(model="dcgan", dataset="folder", data=str(tmp / "images"), image_size=args.image_size,
+                           batch_size=args.batch_size, max_steps=total, log_every=args.warmup, device=str(device),
+                           grid_size=16, progress=False)
+        default = resolve(base)
+        configs = {name: resolve(replace(base, **changes)) for name, changes in variants.items()}
+        images = load_data("folder", default.data, default.image_size, progress=False).images
+        bare = {"float32": replace(default, amp=False, channels_last=False),
+                options_text(default): default}
+        speeds = {}
         for repeat in range(args.repeats):
-            bare.append(bare_loop(config, images, device, args.warmup, args.steps))
-            run = TrainConfig.from_dict({**config.to_dict(), "out": str(tmp / f"run{repeat}")})
-            ours.append(project_loop(run, args.warmup, args.steps))
-    ratio = max(ours) / max(bare)
-    if args.repeats > 1:
-        print("each repeat (bare / gans train, images/s): "
-              + ", ".join(f"{b:.0f} / {o:.0f}" for b, o in zip(bare, ours)))
-    print(f"device {device} ({torch.get_num_threads()} threads), DCGAN {args.image_size}x{args.image_size}, "
-          f"batch {args.batch_size}, {args.steps} timed steps after {args.warmup}"
-          f"{', amp' if args.amp else ''}{', channels-last' if args.channels_last else ''}")
-    print(f"bare PyTorch loop: {max(bare):10.1f} images/s")
-    print(f"gans train:        {max(ours):10.1f} images/s")
-    print(f"ratio:             {ratio:10.3f} ({'within' if ratio >= 0.9 else 'NOT within'} 10%)")
+            for name, config in bare.items():
+                speeds.setdefault(f"bare PyTorch loop ({name})", []).append(
+                    bare_loop(config, images, device, args.warmup, args.steps))
+            for name, config in configs.items():
+                run = replace(config, out=str(tmp / f"{name}-{repeat}"))
+                speeds.setdefault(f"gans train {name} ({options_text(config)})", []).append(
+                    project_loop(run, args.warmup, args.steps))
+    best = {name: max(values) for name, values in speeds.items()}
+    reference = best["bare PyTorch loop (float32)"]
+    print(f"{device}: {machine(device)}; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
+    print(f"DCGAN {args.image_size}x{args.image_size}, batch {args.batch_size}, {args.steps} timed steps after "
+          f"{args.warmup}, best of {args.repeats}")
+    print("| loop | images/s | vs bare float32 |\n| --- | --- | --- |")
+    for name, speed in best.items():
+        print(f"| {name} | {speed:.1f} | {speed / reference:.2f}x |")
+    ours = f"gans train default ({options_text(default)})"
+    if ours not in best:
+        return 0
+    ratio = best[ours] / best[f"bare PyTorch loop ({options_text(default)})"]
+    print(f"ratio: {ratio:.3f} (gans train's default / the bare loop with its options; "
+          f"{'within' if ratio >= 0.9 else 'NOT within'} 10%)")
     return 1 if args.check and ratio < 0.9 else 0
 
 

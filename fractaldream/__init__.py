@@ -1,12 +1,13 @@
 """The Fractal Dream Dataset: strange attractors with known parameter-space coordinates.
 
 The pipeline reads like datashader's: sample parameters -> iterate -> aggregate -> shade -> write.
+Importing the package loads neither numba nor torch: ``fractaldream.render.render`` draws FD(v),
+``FractalDreamDataset`` (loaded on first use) reads a data set.
 """
 
 __version__ = "0.1.0"
 
-from fractaldream.attractor import FACTORS  # noqa: E402
-from fractaldream.render import render  # noqa: E402
+from fractaldream.settings import FACTORS  # noqa: E402
 
 
 def __getattr__(name):
@@ -18,4 +19,4 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["FACTORS", "FractalDreamDataset", "render", "__version__"]
+__all__ = ["FACTORS", "FractalDreamDataset", "__version__"]

@@ -12,7 +12,7 @@ import math
 import numba
 import numpy as np
 
-FACTORS = ("x0", "y0", "a", "b", "c", "d")
+from fractaldream.settings import FACTORS  # noqa: F401  (re-exported: v's factors are named with the map)
 
 #: Longest period that counts as a short cycle (a period-1 cycle is a fixed point).
 MAX_CYCLE_PERIOD = 256

@@ -11,8 +11,6 @@ where they ran.
 import contextlib
 import multiprocessing
 import os
-import struct
-import zlib
 from collections import Counter, deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,83 +18,17 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from fractaldream import __version__
 from fractaldream import store
-from fractaldream.attractor import LYAPUNOV_STEPS, MAX_CYCLE_PERIOD
 from fractaldream.errors import FractalDreamError, UsageError
-from fractaldream.render import PRECISIONS, RenderSettings, iterate_batch
+from fractaldream.png import encode_png
+from fractaldream.render import iterate_batch
 from fractaldream.sample import sample_parameters
-from fractaldream.shade import BACKGROUND, HOW, PALETTES
+from fractaldream.settings import BuildSettings
 
 #: Candidates per task (and per lockstep batch): fixed, so that nothing depends on the number of workers.
 CHUNK = 128
 #: How long ``--scheduler`` waits for the dask scheduler to answer.
 CONNECT_TIMEOUT = "20s"
-#: PNG encoding: rows unfiltered, zlib level 1 (the images are mostly black: small and fast to write).
-PNG_ZLIB_LEVEL = 1
-
-
-@dataclass(frozen=True)
-class BuildSettings:
-    """Everything that determines the images; ``n`` and ``workers`` only decide how many and how fast."""
-
-    size: int = 128
-    points: int = 1_000_000
-    burn_in: int = 100
-    seed: int = 0
-    palettes: tuple[str, ...] = ("blue", "orange", "green")
-    range_abcd: tuple[float, float] = (-3.0, 3.0)
-    range_xy: tuple[float, float] = (-1.0, 1.0)
-    min_coverage: float = 0.05
-    precision: str = "float32"
-
-    def validate(self) -> None:
-        if self.size < 8:
-            raise UsageError(f"--size must be at least 8, got {self.size}")
-        if self.points < 1:
-            raise UsageError(f"--points must be at least 1, got {self.points}")
-        if self.burn_in < 0:
-            raise UsageError(f"--burn-in must not be negative, got {self.burn_in}")
-        if self.seed < 0:
-            raise UsageError(f"--seed must not be negative, got {self.seed}")
-        if not self.palettes:
-            raise UsageError("--palettes names no palette")
-        unknown = [p for p in self.palettes if p not in PALETTES]
-        if unknown:
-            raise UsageError(f"unknown palette {unknown[0]!r}; choose from {', '.join(PALETTES)}")
-        if len(set(self.palettes)) != len(self.palettes):
-            raise UsageError("--palettes names a palette twice")
-        for name, (low, high) in (("--range-abcd", self.range_abcd), ("--range-xy", self.range_xy)):
-            if not (np.isfinite(low) and np.isfinite(high) and low < high):
-                raise UsageError(f"{name} must be two finite numbers LOW < HIGH, got {low} {high}")
-        if not 0.0 <= self.min_coverage < 1.0:
-            raise UsageError(f"--min-coverage must lie in [0, 1), got {self.min_coverage}")
-        if self.precision not in PRECISIONS:
-            raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-
-    @property
-    def render(self) -> RenderSettings:
-        return RenderSettings(self.size, self.points, self.burn_in, self.min_coverage, self.precision)
-
-    def describe(self, n: int) -> dict:
-        """The content of build.json: enough to re-render any row exactly."""
-        return {
-            "attractor": "fractal_dream",
-            "version": __version__,
-            "n": n,
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()},
-            "shading": {"how": HOW, "background": BACKGROUND, "cmaps": {p: PALETTES[p] for p in self.palettes}},
-            "png": {"filter": "none", "zlib_level": PNG_ZLIB_LEVEL},
-            "lyapunov_steps": LYAPUNOV_STEPS,
-            "max_cycle_period": MAX_CYCLE_PERIOD,
-            "sampling": "candidate k: numpy.random.default_rng([seed, k]).random(6) scaled to range_xy (x0, y0) "
-            "and range_abcd (a, b, c, d); the first n accepted candidates make the data set",
-        }
-
-    @classmethod
-    def from_description(cls, description: dict) -> "BuildSettings":
-        known = {k: description[k] for k in cls.__dataclass_fields__ if k in description}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
 
 
 @dataclass
@@ -110,20 +42,6 @@ class Candidate:
     lyapunov: float
     status: str
     pngs: dict[str, bytes] | None
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def encode_png(rgb: np.ndarray) -> bytes:
-    """An 8-bit RGB PNG of an H x W x 3 uint8 image: unfiltered rows, one zlib stream (PNG_ZLIB_LEVEL)."""
-    height, width, _ = rgb.shape
-    rows = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter type 0, then its pixels
-    rows[:, 1:] = rgb.reshape(height, 3 * width)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, deflate, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_ZLIB_LEVEL)) + _png_chunk(b"IEND", b""))
 
 
 def evaluate_chunk(settings: BuildSettings, first: int, count: int = CHUNK) -> list[Candidate]:
@@ -211,30 +129,13 @@ class BuildSummary:
         )
 
 
-def build_dataset(
-    out,
-    n: int,
-    size: int = 128,
-    points: int = 1_000_000,
-    burn_in: int = 100,
-    seed: int = 0,
-    palettes=("blue", "orange", "green"),
-    workers: int | None = None,
-    range_abcd=(-3.0, 3.0),
-    range_xy=(-1.0, 1.0),
-    min_coverage: float = 0.05,
-    progress: bool = True,
-    precision: str = "float32",
-    scheduler: str | None = None,
-) -> BuildSummary:
+def build_dataset(out, n: int, settings: BuildSettings = BuildSettings(), workers: int | None = None,
+                  scheduler: str | None = None, progress: bool = True) -> BuildSummary:
     """Build (or resume, or extend) the data set in ``out`` with ``n`` accepted attractors.
 
-    ``precision`` "float32" iterates in lockstep on the fast path, "float64" with the exact scalar
-    loop (recorded in build.json). ``scheduler`` (a dask.distributed address such as
-    "tcp://host:8786") runs the work on that cluster instead of ``workers`` local processes.
+    ``workers`` local processes (default: all cores) do the work, or, with ``scheduler`` (a
+    dask.distributed address such as "tcp://host:8786"), that cluster's workers.
     """
-    settings = BuildSettings(size, points, burn_in, seed, tuple(palettes), tuple(map(float, range_abcd)),
-                             tuple(map(float, range_xy)), float(min_coverage), precision)
     settings.validate()
     if n < 1:
         raise UsageError(f"--n must be at least 1, got {n}")

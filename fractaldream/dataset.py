@@ -22,17 +22,31 @@ from PIL import Image
 from torch.utils.data import Dataset
 from torchvision.transforms.functional import pil_to_tensor
 
-from fractaldream.attractor import FACTORS
 from fractaldream.errors import UsageError
+from fractaldream.settings import FACTORS, BuildSettings, factor_ranges
 from fractaldream.store import BUILD_JSON, PARAMS_CSV, read_json, read_params
 
-LEGACY_RANGE_XY = (-1.0, 1.0)
-LEGACY_RANGE_ABCD = (-3.0, 3.0)
+#: The original Kaggle layout records no settings. Its images were drawn with the default ranges and the
+#: float64 loop; how many points is not known: 200,000 re-renders them (what the bench has always used).
+LEGACY_BUILD = BuildSettings(points=200_000, precision="float64")
 
 
-def factor_ranges(range_xy, range_abcd) -> np.ndarray:
-    """The (6, 2) array of (lo, hi) per factor, in FACTORS order."""
-    return np.array([range_xy] * 2 + [range_abcd] * 4, dtype=np.float64)
+def build_settings_of(root) -> BuildSettings:
+    """The settings a folder was built with: its build.json, or the original Kaggle layout's."""
+    path = Path(root) / BUILD_JSON
+    return BuildSettings.from_description(read_json(path)) if path.is_file() else LEGACY_BUILD
+
+
+def normalize(v, ranges: np.ndarray) -> np.ndarray:
+    """Raw factor values (..., 6) -> [-1, 1], each factor's (lo, hi) in ``ranges`` (6, 2) mapped linearly."""
+    low, high = ranges[:, 0], ranges[:, 1]
+    return 2.0 * (np.asarray(v, np.float64) - low) / (high - low) - 1.0
+
+
+def denormalize(u, ranges: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`normalize`."""
+    low, high = ranges[:, 0], ranges[:, 1]
+    return low + (np.asarray(u, np.float64) + 1.0) * (high - low) / 2.0
 
 
 def read_table(root: Path) -> pd.DataFrame:
@@ -40,16 +54,15 @@ def read_table(root: Path) -> pd.DataFrame:
     return read_params(root / PARAMS_CSV, required=("file", "palette", "id", *FACTORS))
 
 
-def read_row(root: Path, id_: int) -> tuple[dict, pd.Series]:
+def read_row(root: Path, id_: int) -> tuple[BuildSettings, pd.Series]:
     """The build settings and the first row of attractor ``id_`` of a built folder."""
     if not (root / BUILD_JSON).is_file():
         raise UsageError(f"{root} has no {BUILD_JSON}: not a data set built by fractaldream")
-    settings = read_json(root / BUILD_JSON)
     table = read_table(root)
     rows = table[table["id"] == id_]
     if rows.empty:
         raise UsageError(f"{root}/{PARAMS_CSV} has no attractor with id {id_}")
-    return settings, rows.iloc[0]
+    return build_settings_of(root), rows.iloc[0]
 
 
 def parse_legacy_name(path: Path) -> np.ndarray | None:
@@ -94,8 +107,7 @@ class FractalDreamDataset(Dataset):
         self.files = [self.root / f for f in table["file"]]
         self.palettes = list(table["palette"])
         self.params = table[list(FACTORS)].to_numpy(np.float64)
-        self.ranges = factor_ranges(self.settings.get("range_xy", LEGACY_RANGE_XY),
-                                    self.settings.get("range_abcd", LEGACY_RANGE_ABCD))
+        self._set_ranges(BuildSettings.from_description(self.settings))
 
     def _read_legacy(self, palette):
         self.settings = None
@@ -104,15 +116,16 @@ class FractalDreamDataset(Dataset):
         self.files = [p for p, _ in named]
         self.palettes = [p.parent.name for p in self.files]
         self.params = np.array([v for _, v in named], dtype=np.float64).reshape(-1, len(FACTORS))
-        self.ranges = factor_ranges(LEGACY_RANGE_XY, LEGACY_RANGE_ABCD)
+        self._set_ranges(LEGACY_BUILD)
+
+    def _set_ranges(self, build: BuildSettings):
+        self.ranges = np.array(factor_ranges(build.range_xy, build.range_abcd), dtype=np.float64)
 
     def normalize(self, v: np.ndarray) -> np.ndarray:
-        low, high = self.ranges[:, 0], self.ranges[:, 1]
-        return 2.0 * (np.asarray(v, np.float64) - low) / (high - low) - 1.0
+        return normalize(v, self.ranges)
 
     def denormalize(self, u: np.ndarray) -> np.ndarray:
-        low, high = self.ranges[:, 0], self.ranges[:, 1]
-        return low + (np.asarray(u, np.float64) + 1.0) * (high - low) / 2.0
+        return denormalize(u, self.ranges)
 
     def __len__(self) -> int:
         return len(self.files)

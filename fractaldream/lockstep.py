@@ -19,6 +19,11 @@ exponent in one pass, lanes that settle on a cycle leave early) and only the att
 drawing are iterated a second time to be aggregated (:func:`aggregate`), with datashader's exact
 binning of the float32 points (the bounding box must be known before the first point is binned;
 recomputing the orbit costs less than storing it).
+
+Every common CPU: the kernels are written so that LLVM's code for AVX2 (8 lanes, no masked stores)
+is as good as its code for AVX-512, and lanes that settle on a cycle near 0 (denormal arithmetic,
+a microcode assist per operation on x86 cores) leave after 512 points. The arithmetic is the same
+on every ISA, so are the results. ``benchmarks/README.md`` has the figures per ISA.
 """
 
 import math
@@ -29,19 +34,27 @@ import numpy as np
 from llvmlite import ir
 from numba.extending import intrinsic
 
-from fractaldream.attractor import LYAPUNOV_STEPS, MAX_CYCLE_PERIOD, cycle_period
+from fractaldream.attractor import LYAPUNOV_STEPS, MAX_CYCLE_PERIOD
 
-#: Batches are padded to a multiple of this many lanes (one AVX-512 register of float32).
+#: Batches are padded to a multiple of this many lanes: of the float32 lanes of a NEON or SSE (4), AVX2
+#: (8) and AVX-512 (16) register alike, so that every lane runs in LLVM's vector loop, whatever the ISA.
 LANE_MULTIPLE = 16
-#: Most lanes aggregated together; fewer when their visit counts would exceed AGGREGATE_BYTES.
+#: Most lanes aggregated together; fewer when their 16-bit visit counts would exceed AGGREGATE_BYTES
+#: (what a core's L2 holds, about: 48 lanes at 128x128).
 MAX_AGGREGATE_LANES = 128
-AGGREGATE_BYTES = 64 * 2**20
-#: Iterations whose points are buffered before they are binned (keeps the buffers in L1/L2).
+AGGREGATE_BYTES = 3 * 2**19
+#: Iterations whose points are buffered before they are binned (keeps the buffers in L1).
 BLOCK = 64
+#: Iterations whose cells are buffered before they are counted (in L2: 256 KiB for 128 lanes).
+CELL_ROWS = 512
+#: Visit counts of lanes counted together when they are small: a few lanes' counts stay in L1d, and
+#: an increment that hits L1 costs a third of one that misses it.
+TOGETHER_BYTES = 64 * 2**10
 #: Points kept at the end of a survey segment to look for cycles (the last point and 256 before it).
 TAIL = MAX_CYCLE_PERIOD + 1
-#: Recorded-point counts at which lanes that settled on a cycle (or overflowed) leave the survey.
-CHECKPOINTS = (2**13, 2**15, 2**17, 2**19)
+#: Recorded-point counts at which lanes that settled on a cycle (or overflowed) leave the survey; dense
+#: at first, because a cycle near 0 runs on denormal floats, some 40x slower per step on x86 cores.
+CHECKPOINTS = (2**9, 2**10, 2**11, 2**12, 2**13, 2**15, 2**17, 2**19)
 
 _F32 = np.float32
 _ROUND = _F32(1.5 * 2**23)  # adding and subtracting it rounds a float32 to an integer
@@ -146,35 +159,35 @@ def run_bounds(x, y, a_pi, b_pi, c, d, xmin, xmax, ymin, ymax, steps, tail, firs
     """Record ``steps`` points (recorded indices first, first + 1, ...) in the bounding boxes.
 
     Points with index >= ``tail_from`` also go to the ring buffer ``tail`` (slot = index % TAIL).
+
+    The box is loaded before the new point is stored and stored after it: with a store between
+    them, LLVM cannot fold ``p = min(p, v)`` into a masked store (vmaskmovps with AVX2, microcoded
+    on AMD Zen 2 and 3, where it made this pass cost 3.7x the bare iteration); it emits vminps.
     """
     for j in range(steps):
         _keep_tail(x, y, tail, first + j, tail_from)
         for lane in range(x.shape[0]):
             xl, yl = x[lane], y[lane]
-            xmin[lane] = min(xmin[lane], xl)
-            xmax[lane] = max(xmax[lane], xl)
-            ymin[lane] = min(ymin[lane], yl)
-            ymax[lane] = max(ymax[lane], yl)
+            lo_x, hi_x, lo_y, hi_y = xmin[lane], xmax[lane], ymin[lane], ymax[lane]
             x[lane], y[lane] = step(xl, yl, a_pi[lane], b_pi[lane], c[lane], d[lane])
+            xmin[lane], xmax[lane] = min(lo_x, xl), max(hi_x, xl)
+            ymin[lane], ymax[lane] = min(lo_y, yl), max(hi_y, yl)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def run_lyapunov(x, y, a_pi, b_pi, a, b, c, d, xmin, xmax, ymin, ymax, wx, wy, norm, log_sum, alive,
-                 steps, tail, tail_from):
-    """:func:`run_bounds` from the first recorded point, also pushing a tangent vector (wx, wy) through the Jacobian.
+                 steps, tail, first, tail_from):
+    """:func:`run_bounds`, also pushing a tangent vector (wx, wy) through the Jacobian.
 
     The same algorithm as :func:`fractaldream.attractor.lyapunov_exponent`, in float32 with the
     polynomial sine and cosine; ``log_sum`` (float64) adds the log growth of each step, and a lane
     whose tangent vanishes or overflows ends with -inf or NaN (``alive`` turns 0).
     """
     for j in range(steps):
-        _keep_tail(x, y, tail, j, tail_from)
+        _keep_tail(x, y, tail, first + j, tail_from)
         for lane in range(x.shape[0]):
             xl, yl, al, bl, cl, dl = x[lane], y[lane], a[lane], b[lane], c[lane], d[lane]
-            xmin[lane] = min(xmin[lane], xl)
-            xmax[lane] = max(xmax[lane], xl)
-            ymin[lane] = min(ymin[lane], yl)
-            ymax[lane] = max(ymax[lane], yl)
+            lo_x, hi_x, lo_y, hi_y = xmin[lane], xmax[lane], ymin[lane], ymax[lane]
             sin_bx, cos_bx = sincospi(b_pi[lane] * xl)
             sin_by, cos_by = sincospi(b_pi[lane] * yl)
             sin_ax, cos_ax = sincospi(a_pi[lane] * xl)
@@ -188,6 +201,8 @@ def run_lyapunov(x, y, a_pi, b_pi, a, b, c, d, xmin, xmax, ymin, ymax, wx, wy, n
             wy[lane] = ny / length
             x[lane] = fma(cl, sin_bx, sin_by)
             y[lane] = fma(dl, sin_ay, sin_ax)
+            xmin[lane], xmax[lane] = min(lo_x, xl), max(hi_x, xl)  # after the point: see run_bounds
+            ymin[lane], ymax[lane] = min(lo_y, yl), max(hi_y, yl)
         for lane in range(x.shape[0]):
             if alive[lane]:
                 length = norm[lane]
@@ -199,39 +214,68 @@ def run_lyapunov(x, y, a_pi, b_pi, a, b, c, d, xmin, xmax, ymin, ymax, wx, wy, n
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def run_aggregate(x, y, a_pi, b_pi, c, d, transform, size, counts, px, py, cells, steps):
+def cycle_periods(tail, last, held, periods):
+    """Per lane, the smallest k <= min(MAX_CYCLE_PERIOD, held - 1) with the point k before ``last`` equal to it, else 0.
+
+    ``tail`` is the ring of :func:`run_bounds`; ``last`` the recorded index of the lane's last point,
+    ``held`` how many points before it (itself included) the ring holds. The same answer as
+    :func:`fractaldream.attractor.cycle_period` on those points, for all lanes in one call.
+    """
+    ring = tail.shape[1]
+    end = last % ring
+    periods[:] = 0
+    for k in range(1, min(MAX_CYCLE_PERIOD, held - 1) + 1):
+        slot = (last - k) % ring
+        for lane in range(periods.shape[0]):
+            if periods[lane] == 0 and tail[0, slot, lane] == tail[0, end, lane] and tail[1, slot, lane] == tail[1, end, lane]:
+                periods[lane] = k
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def run_aggregate(x, y, a_pi, b_pi, c, d, transform, size, low_counts, carries, px, py, cells, together, steps):
     """Record ``steps`` points as visit counts with the binning of datashader's ``Canvas.points``.
 
-    ``transform[0:4, l]`` = sx, tx, sy, ty of lane ``l``'s box: column = int(x * sx + tx), in
-    float64 as datashader computes it for float32 points, clamped to the last column; likewise
-    rows. Lane ``l`` counts into ``counts[l * size * size:][:size * size]`` (row 0 = lowest y).
-    Every point must lie in its lane's box (true of the box the survey measured on the same
-    points); clamping also keeps any other point inside the lane's own counts.
+    ``transform[:, l]`` = sx, tx, sy, ty of lane ``l``'s box and the index of its first cell in the
+    counts: column = int(x * sx + tx), in float64 as datashader computes it for float32 points,
+    clamped to the last column; likewise rows. Lane ``l`` counts into ``[l * size * size:][:size *
+    size]`` (row 0 = lowest y). Every point must lie in its lane's box (true of the box the survey
+    measured on the same points); clamping also keeps any other point, NaN included, inside the
+    lane's own counts. A cell's count is ``carries + low_counts``: the 16-bit low halves take the
+    increments (half the cache lines of 32-bit counts), each wrap around adds 65536 to ``carries``.
 
-    Three loops per block of iterates, so that the first two vectorize: iterate (float32), bin
-    (float64), then count (scalar increments, lanes interleaved).
+    Blocks of ``px.shape[0]`` iterates are iterated (float32) and binned (float64; the cell index
+    too: every term is an integer below 2**53, so exact, converted once to a signed int32, one
+    instruction on AVX2) in two loops over the lanes that vectorize. Once ``cells`` is full, its
+    points are counted by scalar increments, ``together`` lanes at a time, interleaved.
     """
     lanes = x.shape[0]
     last = np.float64(size - 1)
-    plane = size * size
-    flat_cells = cells.ravel()
+    width = np.float64(size)
     done = 0
     while done < steps:
-        block = min(px.shape[0], steps - done)
-        for j in range(block):
-            for lane in range(lanes):
-                xl, yl = x[lane], y[lane]
-                px[j, lane] = xl
-                py[j, lane] = yl
-                x[lane], y[lane] = step(xl, yl, a_pi[lane], b_pi[lane], c[lane], d[lane])
-        for j in range(block):
-            for lane in range(lanes):
-                col = min(max(np.float64(px[j, lane]) * transform[0, lane] + transform[1, lane], 0.0), last)
-                row = min(max(np.float64(py[j, lane]) * transform[2, lane] + transform[3, lane], 0.0), last)
-                cells[j, lane] = np.uint32(lane * plane) + np.uint32(row) * np.uint32(size) + np.uint32(col)
-        for i in range(block * lanes):
-            counts[np.uint64(flat_cells[i])] += np.uint32(1)
-        done += block
+        rows = min(cells.shape[0], steps - done)
+        for first in range(0, rows, px.shape[0]):
+            block = min(px.shape[0], rows - first)
+            for j in range(block):
+                for lane in range(lanes):
+                    xl, yl = x[lane], y[lane]
+                    px[j, lane] = xl
+                    py[j, lane] = yl
+                    x[lane], y[lane] = step(xl, yl, a_pi[lane], b_pi[lane], c[lane], d[lane])
+            for j in range(block):
+                for lane in range(lanes):
+                    col = np.trunc(min(last, max(0.0, np.float64(px[j, lane]) * transform[0, lane] + transform[1, lane])))
+                    row = np.trunc(min(last, max(0.0, np.float64(py[j, lane]) * transform[2, lane] + transform[3, lane])))
+                    cells[first + j, lane] = np.uint32(np.int32(fma(row, width, col) + transform[4, lane]))
+        for start in range(0, lanes, together):
+            for j in range(rows):
+                for lane in range(start, min(start + together, lanes)):
+                    cell = np.uint64(cells[j, lane])
+                    low = np.uint16(low_counts[cell] + np.uint16(1))
+                    low_counts[cell] = low
+                    if low == 0:
+                        carries[cell] += np.uint32(2**16)
+        done += rows
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -260,7 +304,7 @@ def padded(count: int) -> int:
 
 
 class Lanes:
-    """float32 state and parameters of a batch of attractors, one per lane.
+    """float32 state and parameters of a batch of attractors, one per lane, and their Lyapunov sums.
 
     Padding lanes hold the zero vector: they sit on the fixed point (0, 0) and are never reported.
     """
@@ -269,19 +313,25 @@ class Lanes:
 
     def __init__(self, params: np.ndarray):
         params = np.asarray(params, np.float64).reshape(-1, 6)
-        self.count = len(params)
-        self.width = padded(self.count)
-        self.block = aligned_zeros((len(self.ROWS), self.width), np.float32)
-        for k, name in enumerate(self.ROWS):
-            setattr(self, name, self.block[k])
+        self._allocate(len(params))
         n = self.count
         with np.errstate(over="ignore"):  # beyond float32's range a parameter is inf: its orbit turns NaN
             self.x[:n], self.y[:n] = params[:, 0], params[:, 1]
             self.a[:n], self.b[:n], self.c[:n], self.d[:n] = params[:, 2], params[:, 3], params[:, 4], params[:, 5]
             self.a_pi[:n], self.b_pi[:n] = params[:, 2] / np.pi, params[:, 3] / np.pi
+        self.wx[:] = 1.0
+        self.alive[:] = 1
+
+    def _allocate(self, count: int) -> None:
+        self.count = count
+        self.width = padded(count)
+        self.block = aligned_zeros((len(self.ROWS), self.width), np.float32)
+        for k, name in enumerate(self.ROWS):
+            setattr(self, name, self.block[k])
         self.xmin[:], self.ymin[:] = np.inf, np.inf
         self.xmax[:], self.ymax[:] = -np.inf, -np.inf
-        self.wx[:] = 1.0
+        self.log_sum = aligned_zeros(self.width, np.float64)
+        self.alive = aligned_zeros(self.width, np.uint8)
 
     @property
     def map_args(self):
@@ -291,17 +341,19 @@ class Lanes:
     def box_args(self):
         return self.xmin, self.xmax, self.ymin, self.ymax
 
+    @property
+    def lyapunov_args(self):
+        """The arguments of :func:`run_lyapunov` before ``steps``."""
+        return (self.x, self.y, self.a_pi, self.b_pi, self.a, self.b, self.c, self.d, *self.box_args,
+                self.wx, self.wy, self.norm, self.log_sum, self.alive)
+
     def keep(self, lanes: np.ndarray) -> "Lanes":
-        """A new batch holding only ``lanes``, in that order, state and boxes included."""
+        """A new batch holding only ``lanes``, in that order, state, boxes and Lyapunov sums included."""
         kept = Lanes.__new__(Lanes)
-        kept.count = len(lanes)
-        kept.width = padded(kept.count)
-        kept.block = aligned_zeros((len(self.ROWS), kept.width), np.float32)
+        kept._allocate(len(lanes))
         kept.block[:, :kept.count] = self.block[:, lanes]
-        for k, name in enumerate(self.ROWS):
-            setattr(kept, name, kept.block[k])
-        kept.xmin[kept.count:], kept.ymin[kept.count:] = np.inf, np.inf
-        kept.xmax[kept.count:], kept.ymax[kept.count:] = -np.inf, -np.inf
+        kept.log_sum[:kept.count] = self.log_sum[lanes]
+        kept.alive[:kept.count] = self.alive[lanes]
         return kept
 
 
@@ -321,7 +373,9 @@ def survey(params, points: int, burn_in: int) -> Survey:
     The orbit is recorded in segments ending at CHECKPOINTS; at each, a lane whose last point
     repeats one of the MAX_CYCLE_PERIOD before it (or is not finite) is finished: the map is
     deterministic, so the rest of its orbit repeats that cycle (or stays NaN) and its box and
-    period are already final. The others go on, compacted into fewer lanes.
+    period are already final. The others go on, compacted into fewer lanes. The Lyapunov exponent
+    is the mean over the first LYAPUNOV_STEPS points, or over the points made before a lane
+    finished, whichever are fewer.
     """
     lanes = Lanes(params)
     n = lanes.count
@@ -329,28 +383,28 @@ def survey(params, points: int, burn_in: int) -> Survey:
     run_free(*lanes.map_args, burn_in)
 
     lyapunov_steps = min(points, LYAPUNOV_STEPS)
-    checkpoints = [c for c in CHECKPOINTS if lyapunov_steps + TAIL <= c < points] + [points]
     tail = aligned_zeros((2, TAIL, lanes.width), np.float32)
-    log_sum = np.zeros(lanes.width)
-    alive = np.ones(lanes.width, np.uint8)
-    run_lyapunov(*lanes.map_args[:4], lanes.a, lanes.b, lanes.c, lanes.d, *lanes.box_args, lanes.wx, lanes.wy,
-                 lanes.norm, log_sum, alive, lyapunov_steps, tail, checkpoints[0] - TAIL)
-    result.lyapunov[:] = log_sum[:n] / lyapunov_steps
-
-    recorded, ids = lyapunov_steps, np.arange(n)
-    for checkpoint in checkpoints:
+    recorded, ids = 0, np.arange(n)
+    for checkpoint in [c for c in CHECKPOINTS if c < points] + [points]:
         tail_from = max(checkpoint - TAIL, 0)
+        with_tangent = min(checkpoint, lyapunov_steps) - recorded
+        if with_tangent > 0:
+            run_lyapunov(*lanes.lyapunov_args, with_tangent, tail, recorded, tail_from)
+            recorded += with_tangent
         run_bounds(*lanes.map_args, *lanes.box_args, checkpoint - recorded, tail, recorded, tail_from)
         recorded = checkpoint
-        ring = tail[:, np.arange(tail_from, checkpoint) % TAIL, :lanes.count]  # (2, points, lanes), in order
-        finite = np.isfinite(ring[0, -1]) & np.isfinite(ring[1, -1])
-        period = np.array([cycle_period(np.ascontiguousarray(ring[0, :, lane]), np.ascontiguousarray(ring[1, :, lane]),
-                                        MAX_CYCLE_PERIOD) if finite[lane] else 0 for lane in range(lanes.count)], np.int64)
+
+        last = tail[:, (checkpoint - 1) % TAIL, :lanes.count]
+        finite = np.isfinite(last[0]) & np.isfinite(last[1])
+        periods = np.zeros(lanes.width, np.int64)
+        cycle_periods(tail, checkpoint - 1, checkpoint - tail_from, periods)
+        period = np.where(finite, periods[:lanes.count], 0)
         done = (period > 0) | ~finite if checkpoint < points else np.ones(lanes.count, bool)
         finished = ids[done]
         result.bounds[finished] = np.column_stack([row[:lanes.count][done] for row in lanes.box_args])
         result.finite[finished] = finite[done]
         result.period[finished] = period[done]
+        result.lyapunov[finished] = lanes.log_sum[:lanes.count][done] / min(recorded, lyapunov_steps)
         if done.all():
             break
         if done.any():
@@ -372,27 +426,53 @@ def aggregate(params, bounds, points: int, burn_in: int, size: int) -> np.ndarra
     params = np.asarray(params, np.float64).reshape(-1, 6)
     bounds = np.asarray(bounds, np.float64).reshape(-1, 4)
     counts = np.empty((len(params), size, size), np.uint32)
-    fit = AGGREGATE_BYTES // (4 * size * size) // LANE_MULTIPLE * LANE_MULTIPLE
-    group = max(LANE_MULTIPLE, min(MAX_AGGREGATE_LANES, fit))
-    for start in range(0, len(params), group):
-        stop = min(start + group, len(params))
+    for start, stop in lane_groups(len(params), aggregate_lanes(size)):
         lanes = Lanes(params[start:stop])
         xmin, xmax, ymin, ymax = np.zeros((4, lanes.width))
         xmax[:], ymax[:] = 1.0, 1.0  # padding lanes: any nondegenerate box
         for row, column in zip((xmin, xmax, ymin, ymax), bounds[start:stop].T):
             row[:lanes.count] = column
-        transform = aligned_zeros((4, lanes.width), np.float64)
+        transform = aligned_zeros((5, lanes.width), np.float64)
         transform[0] = size / (xmax - xmin)  # datashader's scale and translation (as in aggregate.aggregate)
         transform[1] = -xmin * transform[0]
         transform[2] = size / (ymax - ymin)
         transform[3] = -ymin * transform[2]
+        transform[4] = np.arange(lanes.width) * size * size
+        low_counts = aligned_zeros(lanes.width * size * size, np.uint16)
         lane_counts = aligned_zeros(lanes.width * size * size, np.uint32)
         px, py = aligned_zeros((BLOCK, lanes.width), np.float32), aligned_zeros((BLOCK, lanes.width), np.float32)
-        cells = aligned_zeros((BLOCK, lanes.width), np.uint32)
+        cells = aligned_zeros((CELL_ROWS, lanes.width), np.uint32)
         run_free(*lanes.map_args, burn_in)
-        run_aggregate(*lanes.map_args, transform, size, lane_counts, px, py, cells, points)
+        run_aggregate(*lanes.map_args, transform, size, low_counts, lane_counts, px, py, cells,
+                      counted_together(size, lanes.width), points)
+        lane_counts += low_counts
         counts[start:stop] = lane_counts.reshape(lanes.width, size, size)[:lanes.count]
     return counts
+
+
+def aggregate_lanes(size: int) -> int:
+    """Most lanes aggregated together at ``size``: MAX_AGGREGATE_LANES, fewer when their 16-bit counts would exceed AGGREGATE_BYTES."""
+    fit = AGGREGATE_BYTES // (2 * size * size) // LANE_MULTIPLE * LANE_MULTIPLE
+    return max(LANE_MULTIPLE, min(MAX_AGGREGATE_LANES, fit))
+
+
+def counted_together(size: int, lanes: int) -> int:
+    """Lanes whose visits :func:`run_aggregate` counts together: all of them when one lane's 16-bit
+    counts fill more than a quarter of TOGETHER_BYTES (they miss L1 anyway), else as many as fit, at
+    least 4 (a lane's next increment, far enough behind its last, never waits for it to be stored)."""
+    plane = 2 * size * size
+    return lanes if 4 * plane > TOGETHER_BYTES else max(4, TOGETHER_BYTES // plane)
+
+
+def lane_groups(count: int, most: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive groups of ``count`` lanes, as few as groups of at most ``most`` lanes allow.
+
+    The groups are as even as whole multiples of LANE_MULTIPLE make them (80 lanes, at most 64: 48 and 32,
+    not 64 and 16): a group of few lanes leaves the vector units waiting on the latency of each step.
+    """
+    units = -(-count // LANE_MULTIPLE)
+    parts = np.array_split(np.arange(units), max(1, -(-units // (most // LANE_MULTIPLE))))
+    return [(int(part[0]) * LANE_MULTIPLE, min(int(part[-1] + 1) * LANE_MULTIPLE, count)) for part in parts if len(part)]
 
 
 def trajectories(params, points: int, burn_in: int) -> tuple[np.ndarray, np.ndarray]:

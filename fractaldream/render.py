@@ -19,25 +19,17 @@ from PIL import Image
 from fractaldream import lockstep
 from fractaldream.aggregate import aggregate, bounding_box, coverage
 from fractaldream.attractor import LYAPUNOV_STEPS, MAX_CYCLE_PERIOD, cycle_period, lyapunov_exponent, trajectory
+from fractaldream.palettes import DEFAULT_PALETTE
+from fractaldream.settings import RenderSettings
 from fractaldream.shade import shade, shade_all
-
-#: Why a vector is rejected; "ok" means it is kept.
-STATUSES = ("ok", "nonfinite", "fixed_point", "short_cycle", "low_coverage")
-PRECISIONS = ("float32", "float64")
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    size: int = 128
-    points: int = 1_000_000
-    burn_in: int = 100
-    min_coverage: float = 0.0
-    precision: str = "float32"
 
 
 @dataclass
 class Attractor:
-    """An iterated and aggregated attractor, with what the builder needs to judge it."""
+    """An iterated and aggregated attractor, with what the builder needs to judge it.
+
+    ``status`` is "ok" (kept), or why it is rejected: "nonfinite", "fixed_point", "short_cycle", "low_coverage".
+    """
 
     params: np.ndarray
     counts: np.ndarray | None
@@ -110,11 +102,10 @@ def iterate_batch(params, settings: RenderSettings, draw_cycles: bool = True) ->
     With ``draw_cycles=False`` short cycles are judged without being aggregated (their counts
     are None): a builder rejects them anyway.
     """
+    settings.validate()
     params = np.asarray(params, np.float64).reshape(-1, 6)
     if settings.precision == "float64":
         return [_iterate_float64(p, settings) for p in params]
-    if settings.precision != "float32":
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {settings.precision!r}")
     orbits = lockstep.survey(params, settings.points, settings.burn_in)
     xmin, xmax, ymin, ymax = orbits.bounds.T
     drawn = orbits.finite & (xmin < xmax) & (ymin < ymax) & (orbits.period != 1)
@@ -131,7 +122,7 @@ def iterate(params, settings: RenderSettings) -> Attractor:
     return iterate_batch([params], settings)[0]
 
 
-def occupancy_iou(params, size: int = 128, points: int = 1_000_000, burn_in: int = 100) -> np.ndarray:
+def occupancy_iou(params, size: int, points: int, burn_in: int) -> np.ndarray:
     """Fidelity of the fast path: per vector, the intersection over union of the pixels visited by
     its float32 and its float64 orbit, both binned on the float64 orbit's bounding box."""
     params = np.asarray(params, np.float64).reshape(-1, 6)
@@ -147,8 +138,10 @@ def occupancy_iou(params, size: int = 128, points: int = 1_000_000, burn_in: int
     return np.array(ious)
 
 
-def render(params, size: int = 128, points: int = 1_000_000, burn_in: int = 100, palette: str = "blue",
-           precision: str = "float32") -> Image.Image:
-    """The RGB image of the attractor with parameter vector (x0, y0, a, b, c, d)."""
-    attractor = iterate(params, RenderSettings(size=size, points=points, burn_in=burn_in, precision=precision))
+def render(params, palette: str = DEFAULT_PALETTE, **settings) -> Image.Image:
+    """The RGB image of the attractor with parameter vector (x0, y0, a, b, c, d).
+
+    ``settings`` are fields of :class:`RenderSettings` (size, points, burn_in, precision), the others their defaults.
+    """
+    attractor = iterate(params, RenderSettings(**settings))
     return Image.fromarray(attractor.image(palette), mode="RGB")

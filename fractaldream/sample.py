@@ -7,10 +7,11 @@ computed in, or where it ran.
 
 import numpy as np
 
+from fractaldream.settings import factor_ranges
+
 
 def sample_parameters(seed: int, first: int, count: int, range_xy, range_abcd) -> np.ndarray:
     """Candidates first..first+count-1 as a (count, 6) float64 array."""
-    lows = np.array([range_xy[0]] * 2 + [range_abcd[0]] * 4, dtype=np.float64)
-    highs = np.array([range_xy[1]] * 2 + [range_abcd[1]] * 4, dtype=np.float64)
+    lows, highs = np.array(factor_ranges(range_xy, range_abcd), dtype=np.float64).T
     uniforms = np.stack([np.random.default_rng([seed, k]).random(6) for k in range(first, first + count)])
     return lows + uniforms * (highs - lows)

@@ -9,12 +9,8 @@ xarray round trip costs more than the rest of the shading).
 import numba
 import numpy as np
 
-#: Colour maps from sparse to dense visits, shown on a black background.
-PALETTES = {
-    "blue": ["#0b2a5b", "#1f5fbf", "#4fa3ff", "#bfe3ff", "#ffffff"],
-    "orange": ["#4a1a00", "#a8410a", "#f07d12", "#ffc266", "#fff4e0"],
-    "green": ["#0a3311", "#1d7a2c", "#3dbb50", "#a6ec9a", "#f2fff0"],
-}
+from fractaldream.palettes import PALETTES
+
 BACKGROUND = "black"
 HOW = "eq_hist"
 #: datashader's eq_hist: exact value counts below this many levels, a histogram of this many bins above.

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fractaldream.attractor import FACTORS
+from fractaldream.settings import FACTORS
 from fractaldream.errors import FractalDreamError, UsageError
 
 COLUMNS = ("file", "palette", "id", "candidate", *FACTORS, "xmin", "xmax", "ymin", "ymax", "coverage", "lyapunov")

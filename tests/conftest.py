@@ -2,16 +2,16 @@
 
 import pytest
 
-TINY = dict(n=64, size=32, points=20_000, palettes=("blue",), workers=1, progress=False, min_coverage=0.05)
-
 
 @pytest.fixture(scope="session")
 def tiny_fdd(tmp_path_factory):
     """A real build: 64 attractors, 32x32, 20,000 points each, palette blue. Treat it as read-only."""
     from fractaldream.build import build_dataset
+    from fractaldream.settings import BuildSettings
 
     out = tmp_path_factory.mktemp("tiny_fdd")
-    build_dataset(out, **TINY)
+    build_dataset(out, 64, BuildSettings(size=32, points=20_000, palettes=("blue",), min_coverage=0.05), workers=1,
+                  progress=False)
     return out
 
 

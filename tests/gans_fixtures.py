@@ -5,7 +5,7 @@ import torch
 from pytorch_fid import inception as pytorch_fid_inception
 from torch import nn
 
-from gans.config import TrainConfig
+from gans.training.config import TrainConfig
 
 torch.set_num_threads(1)
 

@@ -10,9 +10,9 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from gans.checkpoint import load_checkpoint
+from gans.training.checkpoint import load_checkpoint
 from gans.cli import main
-from gans.report import write_report
+from gans.bench.report import write_report
 from gans_fixtures import fdd, random_fid_inception_state_dict  # noqa: F401  (fdd: a fixture)
 
 torch.set_num_threads(1)

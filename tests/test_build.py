@@ -21,6 +21,7 @@ from fractaldream.attractor import trajectory
 from fractaldream.build import build_dataset
 from fractaldream.cli import main
 from fractaldream.render import RenderSettings, iterate
+from fractaldream.settings import BuildSettings
 from fractaldream.shade import BACKGROUND, HOW, PALETTES, shade
 
 REPORT_VECTORS = [
@@ -28,7 +29,7 @@ REPORT_VECTORS = [
     (-0.319459804135373, -0.0981842500805612, 0.42291442353441633, 1.7253282321258185, 1.4272325555244099, 1.3701336149016234),
     (-0.9333646250089, -0.3698044331245828, -1.9514116449042127, -0.376713271698188, -1.1759178511809651, -1.7157801385982319),
 ]
-SMALL = dict(size=24, points=10_000, palettes=("blue", "green"), progress=False)
+SMALL = BuildSettings(size=24, points=10_000, palettes=("blue", "green"))
 
 
 def snapshot(folder):
@@ -122,33 +123,33 @@ def test_kept_rows_reiterate_as_accepted_with_their_recorded_box(tiny_fdd):
 
 
 def test_same_command_gives_the_same_data_set_whatever_the_workers(tmp_path):
-    build_dataset(tmp_path / "one", n=12, workers=1, **SMALL)
-    build_dataset(tmp_path / "two", n=12, workers=2, **SMALL)
-    build_dataset(tmp_path / "again", n=12, workers=1, **SMALL)
+    build_dataset(tmp_path / "one", 12, SMALL, workers=1, progress=False)
+    build_dataset(tmp_path / "two", 12, SMALL, workers=2, progress=False)
+    build_dataset(tmp_path / "again", 12, SMALL, workers=1, progress=False)
     reference = snapshot(tmp_path / "one")
     assert len(reference) == 2 + 12 * 2
     assert snapshot(tmp_path / "two") == reference == snapshot(tmp_path / "again")
 
 
 def test_extending_with_a_larger_n_equals_building_it_at_once(tmp_path):
-    build_dataset(tmp_path / "grown", n=5, workers=1, **SMALL)
-    summary = build_dataset(tmp_path / "grown", n=11, workers=1, **SMALL)
-    build_dataset(tmp_path / "whole", n=11, workers=1, **SMALL)
+    build_dataset(tmp_path / "grown", 5, SMALL, workers=1, progress=False)
+    summary = build_dataset(tmp_path / "grown", 11, SMALL, workers=1, progress=False)
+    build_dataset(tmp_path / "whole", 11, SMALL, workers=1, progress=False)
     assert (summary.count, summary.added) == (11, 6)
     assert snapshot(tmp_path / "grown") == snapshot(tmp_path / "whole")
 
 
 def test_resume_repairs_everything_a_killed_build_can_leave(tmp_path):
     whole = tmp_path / "whole"
-    build_dataset(whole, n=10, workers=1, **SMALL)
+    build_dataset(whole, 10, SMALL, workers=1, progress=False)
     killed = tmp_path / "killed"
-    build_dataset(killed, n=7, workers=1, **SMALL)
+    build_dataset(killed, 7, SMALL, workers=1, progress=False)
     csv = killed / store.PARAMS_CSV
     lines = csv.read_bytes().splitlines(keepends=True)
     csv.write_bytes(b"".join(lines[:-1]) + lines[-1][:25])  # attractor 6: one palette row, half of the other
     (killed / "images/blue/.0000007.png.tmp").write_bytes(b"\x89PNG half")
     (killed / "images/green/0000007.png").write_bytes((whole / "images/green/0000007.png").read_bytes())
-    summary = build_dataset(killed, n=10, workers=1, **SMALL)
+    summary = build_dataset(killed, 10, SMALL, workers=1, progress=False)
     assert (summary.count, summary.added) == (10, 4)
     assert snapshot(killed) == snapshot(whole)
 
@@ -216,7 +217,7 @@ def test_a_folder_of_someone_elses_files_is_refused_and_left_alone(tmp_path):
 
 def test_different_settings_are_refused_and_the_data_set_left_alone(tmp_path):
     out = tmp_path / "fdd"
-    build_dataset(out, n=3, workers=1, **SMALL)
+    build_dataset(out, 3, SMALL, workers=1, progress=False)
     before = snapshot(out)
     code, output = run_cli("build", "--n", "5", "--out", out, "--size", "32", "--points", "10000",
                            "--palettes", "blue,green")
@@ -231,7 +232,7 @@ def test_different_settings_are_refused_and_the_data_set_left_alone(tmp_path):
 ])
 def test_a_damaged_params_csv_is_a_one_line_error_and_nothing_changes(tmp_path, damage):
     out = tmp_path / "fdd"
-    build_dataset(out, n=3, workers=1, **SMALL)
+    build_dataset(out, 3, SMALL, workers=1, progress=False)
     csv = out / store.PARAMS_CSV
     csv.write_bytes(damage(csv.read_bytes()))
     before = snapshot(out)

@@ -6,9 +6,11 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from fractaldream import FractalDreamDataset, render, store
+from fractaldream import FractalDreamDataset, store
 from fractaldream.cli import main
-from fractaldream.interpolate import interpolate
+from fractaldream.interpolate import interpolate, render_line
+from fractaldream.render import render
+from fractaldream.settings import BuildSettings, RenderSettings
 
 START = np.array([-0.00545687187361743, -0.5312304575586382, 1.8197494653032407, 2.422111729355857, 1.4944898296889655, 2.487490210145214])
 END = np.array([-0.319459804135373, -0.0981842500805612, 0.42291442353441633, 1.7253282321258185, 1.4272325555244099, 1.3701336149016234])
@@ -33,8 +35,8 @@ def test_items_are_images_in_0_1_and_vectors_normalised_from_the_build_ranges(ti
 def test_normalisation_follows_custom_ranges(tmp_path):
     from fractaldream.build import build_dataset
 
-    build_dataset(tmp_path, n=3, size=16, points=5000, palettes=("green",), workers=1, progress=False,
-                  range_abcd=(1.0, 2.0), range_xy=(-0.5, 0.5), min_coverage=0.0)
+    build_dataset(tmp_path, 3, BuildSettings(size=16, points=5000, palettes=("green",), range_abcd=(1.0, 2.0),
+                                             range_xy=(-0.5, 0.5), min_coverage=0.0), workers=1, progress=False)
     data = FractalDreamDataset(tmp_path, palette="green", transform=lambda image: image.size)
     size, v = data[0]
     assert size == (16, 16)
@@ -62,7 +64,7 @@ def test_the_original_kaggle_layout_is_read_from_file_names(tmp_path):
 
 
 def test_interpolation_walks_the_straight_line_and_reads_as_a_dataset(tmp_path):
-    table = interpolate(START, END, 5, tmp_path / "line", size=24, points=20_000, progress=False)
+    table = interpolate(START, END, 5, tmp_path / "line", RenderSettings(size=24, points=20_000), progress=False)
     assert list(table["t"]) == [0.0, 0.25, 0.5, 0.75, 1.0]
     params = table[["x0", "y0", "a", "b", "c", "d"]].to_numpy()
     assert np.array_equal(params[0], START) and np.array_equal(params[-1], END)
@@ -71,6 +73,15 @@ def test_interpolation_walks_the_straight_line_and_reads_as_a_dataset(tmp_path):
     assert len(data) == 5 and np.array_equal(data.params, params)
     first = np.asarray(render(START, size=24, points=20_000))
     assert np.array_equal(np.asarray(Image.open(data.files[0])), first)
+
+
+def test_render_line_is_the_interpolation_in_memory(tmp_path):
+    settings = RenderSettings(size=24, points=20_000)
+    ts, attractors = render_line(START, END, 4, settings)
+    table = interpolate(START, END, 4, tmp_path / "line", settings, palette="green", progress=False)
+    assert list(ts) == list(table["t"]) and [a.status for a in attractors] == list(table["status"])
+    for attractor, file in zip(attractors, FractalDreamDataset(tmp_path / "line").files):
+        assert np.array_equal(np.asarray(Image.open(file)), attractor.image("green"))
 
 
 def test_interpolate_cli_refuses_a_folder_with_other_files(tmp_path):

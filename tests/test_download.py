@@ -1,5 +1,6 @@
 """Fetching Simpsons and CelebA: a fake Kaggle API at the network boundary, real zips, real unpacking."""
 
+import dataclasses
 import io
 import json
 import stat
@@ -10,10 +11,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from fractaldream import kaggle_client
+from fractaldream.kaggle import client as kaggle_client
 from fractaldream.errors import FractalDreamError, UsageError
-from gans import download as fetch
-from gans.data_cli import data_group
+from gans.data import download as fetch
+from gans.datasets import DATASETS
+from gans.cli.data import data_group
 
 
 def png_bytes() -> bytes:
@@ -51,6 +53,11 @@ class FakeKaggle:
             (Path(path) / f"{dataset.split('/')[1]}.zip").write_bytes(self.archive.read_bytes())
 
 
+def expect_images(monkeypatch, name: str, count: int) -> None:
+    """Make the record of ``name`` expect ``count`` images (the real sets hold thousands)."""
+    monkeypatch.setitem(DATASETS, name, dataclasses.replace(DATASETS[name], expected_images=count))
+
+
 def files_under(folder: Path) -> set[Path]:
     return {p.relative_to(folder) for p in folder.rglob("*")}
 
@@ -62,11 +69,12 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_the_expected_counts_are_those_of_the_published_data_sets():
-    assert fetch.EXPECTED_IMAGES == {"simpsons": 9_877, "celeba": 202_599}
+    assert {name: DATASETS[name].expected_images for name in ("simpsons", "celeba")} == {"simpsons": 9_877,
+                                                                                           "celeba": 202_599}
 
 
 def test_download_unpacks_counts_marks_and_then_skips(tmp_path, cache, monkeypatch):
-    monkeypatch.setitem(fetch.EXPECTED_IMAGES, "simpsons", 12)
+    expect_images(monkeypatch, "simpsons", 12)
     fake = FakeKaggle(simpsons_zip(tmp_path / "source.zip", 12))
     target = fetch.download("simpsons", client=fake)
     assert target == cache / "simpsons"
@@ -81,7 +89,7 @@ def test_download_unpacks_counts_marks_and_then_skips(tmp_path, cache, monkeypat
 
 
 def test_download_goes_to_out_and_asks_for_celeba(tmp_path, monkeypatch):
-    monkeypatch.setitem(fetch.EXPECTED_IMAGES, "celeba", 3)
+    expect_images(monkeypatch, "celeba", 3)
     archive = write_zip(tmp_path / "c.zip", {f"img_align_celeba/img_align_celeba/{k:06d}.jpg": b"jpg" for k in (1, 2, 3)}
                         | {"list_attr_celeba.csv": b"image_id\n"})
     fake = FakeKaggle(archive)
@@ -92,7 +100,7 @@ def test_download_goes_to_out_and_asks_for_celeba(tmp_path, monkeypatch):
 
 
 def test_a_count_far_from_the_expected_is_refused_and_installs_nothing(tmp_path, cache, monkeypatch):
-    monkeypatch.setitem(fetch.EXPECTED_IMAGES, "simpsons", 100)
+    expect_images(monkeypatch, "simpsons", 100)
     fake = FakeKaggle(simpsons_zip(tmp_path / "s.zip", 90))
     expected = r"largest image folder \(cropped\) holds 90 images, expected 100 \(within 5%\)"
     with pytest.raises(FractalDreamError, match=expected):
@@ -103,7 +111,7 @@ def test_a_count_far_from_the_expected_is_refused_and_installs_nothing(tmp_path,
 
 
 def test_a_count_within_the_tolerance_is_accepted_with_a_note(tmp_path, cache, monkeypatch, capsys):
-    monkeypatch.setitem(fetch.EXPECTED_IMAGES, "simpsons", 100)
+    expect_images(monkeypatch, "simpsons", 100)
     target = fetch.download("simpsons", client=FakeKaggle(simpsons_zip(tmp_path / "s.zip", 97)))
     assert "simpsons has 97 images in cropped, not the 100" in capsys.readouterr().out
     assert json.loads((target / fetch.MARKER).read_text())["images"] == 97
@@ -150,7 +158,7 @@ def test_unsafe_archives_are_refused_whole_and_write_nothing(tmp_path, entries, 
 
 
 def test_download_refuses_a_crafted_archive_and_installs_nothing(tmp_path, cache, monkeypatch):
-    monkeypatch.setitem(fetch.EXPECTED_IMAGES, "simpsons", 2)
+    expect_images(monkeypatch, "simpsons", 2)
     archive = write_zip(tmp_path / "crafted.zip", {"cropped/1.png": b"ok", "../../escaped.png": b"x",
                                                    "/abs.png": b"x"}, {"cropped/2.png": "../../../etc/passwd"})
     with pytest.raises(FractalDreamError, match=r"refusing to unpack .*: 3 unsafe entries"):
@@ -161,7 +169,7 @@ def test_download_refuses_a_crafted_archive_and_installs_nothing(tmp_path, cache
 
 
 def test_cli_download_uses_the_one_client_and_list_shows_what_is_where(tmp_path, cache, monkeypatch):
-    monkeypatch.setitem(fetch.EXPECTED_IMAGES, "simpsons", 5)
+    expect_images(monkeypatch, "simpsons", 5)
     fake = FakeKaggle(simpsons_zip(tmp_path / "s.zip", 5))
     runner = CliRunner()
     with kaggle_client.using(fake):
@@ -185,6 +193,8 @@ def test_cli_rejects_unknown_names_with_exit_2():
 
 
 def test_gans_cli_offers_the_data_commands():
+    import click
+
     from gans.cli import main
 
-    assert set(main.commands["data"].commands) == {"download", "list"}
+    assert set(main.get_command(click.Context(main), "data").commands) == {"download", "list"}

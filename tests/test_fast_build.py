@@ -1,5 +1,6 @@
 """The fast path: lockstep float32 kernels, exact binning and shading, fidelity to float64, precision."""
 
+import dataclasses
 import hashlib
 import io
 import math
@@ -17,14 +18,16 @@ from PIL import Image
 from fractaldream import lockstep, store
 from fractaldream.aggregate import aggregate
 from fractaldream.attractor import MAX_CYCLE_PERIOD, cycle_period, trajectory
-from fractaldream.build import build_dataset, encode_png
+from fractaldream.build import build_dataset
 from fractaldream.cli import main
 from fractaldream.interpolate import interpolate
+from fractaldream.png import encode_png
 from fractaldream.render import RenderSettings, iterate, iterate_batch, occupancy_iou
 from fractaldream.sample import sample_parameters
+from fractaldream.settings import BuildSettings
 from fractaldream.shade import BACKGROUND, HOW, PALETTES, shade, shade_all
 
-SMALL = dict(size=24, points=10_000, palettes=("blue", "green"), progress=False)
+SMALL = BuildSettings(size=24, points=10_000, palettes=("blue", "green"))
 DEGENERATE = [
     [0.1, 0.2, 0.0, 0.0, 0.0, 0.0],  # fixed point
     [0.3, -0.2, 0.5, 0.5, 0.1, 0.1],  # converges to a fixed point
@@ -179,8 +182,8 @@ def test_encoded_png_decodes_to_the_image():
 
 # -- precision: recorded, honoured, the float64 path kept exact ------------------------------------
 def test_builds_record_their_precision_and_float64_keeps_the_scalar_path(tmp_path):
-    build_dataset(tmp_path / "fast", n=6, workers=1, **SMALL)
-    build_dataset(tmp_path / "exact", n=6, workers=1, precision="float64", **SMALL)
+    build_dataset(tmp_path / "fast", 6, SMALL, workers=1, progress=False)
+    build_dataset(tmp_path / "exact", 6, dataclasses.replace(SMALL, precision="float64"), workers=1, progress=False)
     assert store.read_json(tmp_path / "fast" / store.BUILD_JSON)["precision"] == "float32"
     assert store.read_json(tmp_path / "exact" / store.BUILD_JSON)["precision"] == "float64"
     exact = store.read_params(tmp_path / "exact" / store.PARAMS_CSV)
@@ -193,7 +196,7 @@ def test_builds_record_their_precision_and_float64_keeps_the_scalar_path(tmp_pat
 @pytest.mark.parametrize("precision", ["float32", "float64"])
 def test_rerendering_a_row_uses_the_recorded_precision(tmp_path, precision):
     out = tmp_path / "fdd"
-    build_dataset(out, n=4, workers=1, precision=precision, **SMALL)
+    build_dataset(out, 4, dataclasses.replace(SMALL, precision=precision), workers=1, progress=False)
     table = store.read_params(out / store.PARAMS_CSV)
     for id_ in (0, 3):
         png = tmp_path / f"{id_}.png"
@@ -206,7 +209,7 @@ def test_interpolation_records_and_honours_its_precision(tmp_path):
     start, end = candidates(2)
     for precision in ("float32", "float64"):
         out = tmp_path / precision
-        table = interpolate(start, end, 3, out, size=24, points=5_000, progress=False, precision=precision)
+        table = interpolate(start, end, 3, out, RenderSettings(size=24, points=5_000, precision=precision), progress=False)
         assert store.read_json(out / store.BUILD_JSON)["precision"] == precision
         settings = RenderSettings(size=24, points=5_000, precision=precision)
         assert list(table["status"]) == [iterate((1 - t) * start + t * end, settings).status for t in (0.0, 0.5, 1.0)]
@@ -214,7 +217,7 @@ def test_interpolation_records_and_honours_its_precision(tmp_path):
 
 def test_resuming_with_the_other_precision_is_refused(tmp_path):
     out = tmp_path / "fdd"
-    build_dataset(out, n=3, workers=1, **SMALL)
+    build_dataset(out, 3, SMALL, workers=1, progress=False)
     before = snapshot(out)
     result = CliRunner().invoke(main, ["build", "--n", "5", "--out", str(out), "--size", "24", "--points", "10000",
                                        "--palettes", "blue,green", "--precision", "float64"])
@@ -227,5 +230,5 @@ def test_an_unknown_precision_is_a_one_line_usage_error(tmp_path):
     assert result.exit_code == 2 and "--precision" in result.output and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
     with pytest.raises(Exception, match="precision"):
-        build_dataset(tmp_path / "y", n=3, workers=1, precision="half", **SMALL)
+        build_dataset(tmp_path / "y", 3, dataclasses.replace(SMALL, precision="half"), workers=1, progress=False)
     assert not (tmp_path / "y").exists()

@@ -9,12 +9,13 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-import gans.data
-import gans.download
+import gans.data.download
+import gans.data.loading
+from gans.datasets import DATASETS
 from fractaldream.errors import FractalDreamError, UsageError
 from gans.cli import main
-from gans.data import ImageFiles, load_data
-from gans.train import train
+from gans.data.loading import ImageFiles, load_data
+from gans.training.loop import train
 from gans_fixtures import fdd, tiny_config  # noqa: F401  (fixtures)
 
 
@@ -71,17 +72,17 @@ def test_absent_kaggle_set_names_the_set_the_id_and_the_command(tmp_path, monkey
     def no_network(name, out=None, client=None):  # the Kaggle API boundary, offline
         raise FractalDreamError("cannot reach kaggle.com")
 
-    monkeypatch.setattr(gans.download, "download", no_network, raising=False)
+    monkeypatch.setattr(gans.data.download, "download", no_network, raising=False)
     with pytest.raises(FractalDreamError) as error:
         load_data(name, progress=False)
-    message = error.value.format_message()
-    assert name in message and gans.download.KAGGLE_IDS[name] in message
+    message = str(error.value)
+    assert name in message and DATASETS[name].kaggle_id in message
     assert f"gans data download {name}" in message and "cannot reach kaggle.com" in message
 
 
 def test_absent_set_without_a_downloader_is_the_same_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("GANS_DATA", str(tmp_path / "cache"))
-    monkeypatch.delattr(gans.download, "download", raising=False)
+    monkeypatch.delattr(gans.data.download, "download", raising=False)
     with pytest.raises(FractalDreamError, match="gans data download simpsons"):
         load_data("simpsons", progress=False)
 
@@ -157,7 +158,7 @@ def test_decoded_cache_is_memory_mapped_reused_and_keyed_by_the_files(tmp_path, 
         raise AssertionError("decoded again")
 
     with monkeypatch.context() as patched:
-        patched.setattr(gans.data, "_decode", no_decoding)
+        patched.setattr(gans.data.loading, "_decode", no_decoding)
         reused = load_data("folder", folder, image_size=32, progress=False)
     assert torch.equal(reused.images, torch.from_numpy(np.load(npy)))
     Image.new("RGB", (40, 48), "white").save(folder / "0002.jpg")  # an edited file: a new key, decoded afresh

@@ -5,13 +5,13 @@ import torch
 from torch import nn
 
 from fractaldream.errors import UsageError
-from gans.config import TrainConfig, resolve
-from gans.data import DataInfo
-from gans.models import MODEL_CLASSES, build_model
+from gans.training.config import TrainConfig, resolve
+from gans.data.loading import DataInfo
+from gans.models import MODELS, build_model
 from gans.models.aae import latent_moment_loss
 from gans.models.blocks import ConvDiscriminator, ConvGenerator, MLPGenerator
-from gans.sample import latent_path, slerp
-from gans.tricks import Tricks
+from gans.training.sample import latent_path, slerp
+from gans.training.tricks import Tricks
 
 torch.set_num_threads(1)
 FDD = DataInfo("fractal", 3, ("x0", "y0", "a", "b", "c", "d"))
@@ -122,7 +122,7 @@ def test_study_defaults_come_from_one_table():
     assert (aae.leaky_slope, aae.bn_eps, aae.lr_e) == (0.1, 0.01, 4e-4)
 
 
-@pytest.mark.parametrize("name", sorted(MODEL_CLASSES))
+@pytest.mark.parametrize("name", MODELS)
 def test_every_model_samples_and_steps(name):
     info = MNIST if name == "infogan" else FDD
     dataset = "mnist" if name == "infogan" else "fractal"

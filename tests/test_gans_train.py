@@ -9,12 +9,14 @@ from click.testing import CliRunner
 from PIL import Image
 
 from fractaldream.errors import FractalDreamError, UsageError
-from gans.checkpoint import CHECKPOINT, load_checkpoint
+from gans.training.checkpoint import CHECKPOINT, load_checkpoint
 from gans.cli import main
-from gans.config import TrainConfig
+from gans.training.config import TrainConfig, resolve
 from gans.models import build_model
-from gans.runs import load_run
-from gans.train import train
+from gans.training.runs import load_run
+from gans.training.loop import train
+from gans.training.scan import parse_grid
+from gans.training.speed import native_bfloat16_cpu
 from gans_fixtures import fdd, tiny_config  # noqa: F401  (fixtures)
 
 MODELS = [("gan", {}), ("dcgan", {}), ("dcgan", {"upsample": True}), ("aae", {"aae_variant": "makhzani"}),
@@ -61,9 +63,11 @@ def test_every_model_trains_and_writes_its_outputs(fdd, tmp_path, model, options
 TRICKS = dict(label_smoothing=(0.7, 1.0), instance_noise=0.25, instance_noise_decay=0.5, instance_noise_on="both",
               d_dropout=0.2, d_reset_every=1)
 AUGMENTED = dict(TRICKS, affine_degrees=15.0, affine_translate=0.1, affine_scale=(0.9, 1.1), color_space="hsv")
+# bfloat16 autocast is the default on CPUs with AMX or AVX512-BF16, emulated (slowly, exactly) on the others.
+SPEED = dict(amp=True, channels_last=True)
 
 
-@pytest.mark.parametrize("tricks", [TRICKS, AUGMENTED], ids=["tricks", "augmented-hsv"])
+@pytest.mark.parametrize("tricks", [TRICKS, AUGMENTED, SPEED], ids=["tricks", "augmented-hsv", "amp-channels-last"])
 def test_resume_continues_exactly(fdd, tmp_path, tricks):
     # 64 images / 16 = 4 steps an epoch: the interruption at step 3 is mid-epoch, the run crosses two epochs.
     whole = train(tiny_config(fdd, tmp_path / "whole", max_steps=7, **tricks))
@@ -202,6 +206,30 @@ def test_scan_bad_grid_is_a_usage_error(tmp_path):
     assert code == 2 and "bad grid item" in output
     code, output = _cli("scan", "--grid", "no-such=1", "--out", tmp_path / "scan")
     assert code == 2 and "unknown setting" in output
+
+
+def test_speed_options_default_per_device_and_a_run_keeps_its_own(fdd, tmp_path):
+    assert resolve(tiny_config(fdd, tmp_path)).amp == native_bfloat16_cpu()
+    assert resolve(tiny_config(fdd, tmp_path, device="cuda")).amp is False
+    assert resolve(tiny_config(fdd, tmp_path)).channels_last is False
+    code, output = _cli("train", "--data", fdd, "--image-size", 32, "--batch-size", 16, "--width", 8, "--max-steps", 1,
+                        "--no-amp", "--out", tmp_path / "run", "--no-progress")
+    assert code == 0, output
+    assert load_checkpoint(tmp_path / "run")["config"]["amp"] is False
+    code, output = _cli("train", "--data", fdd, "--image-size", 32, "--batch-size", 16, "--width", 8, "--max-steps", 2,
+                        "--amp", "--resume", "--out", tmp_path / "run", "--no-progress")
+    assert code == 2 and "amp: False -> True" in output
+    assert parse_grid("amp=true,false channels-last=none") == {"amp": [True, False], "channels_last": [None]}
+
+
+@pytest.mark.slow
+def test_resume_continues_exactly_compiled(fdd, tmp_path):
+    whole = train(tiny_config(fdd, tmp_path / "whole", max_steps=6, compile=True))
+    train(tiny_config(fdd, tmp_path / "part", max_steps=3, compile=True))
+    part = train(tiny_config(fdd, tmp_path / "part", max_steps=6, compile=True, resume=True))
+    a, b = load_checkpoint(whole), load_checkpoint(part)
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key
 
 
 def test_config_round_trips_through_a_checkpoint_dict():

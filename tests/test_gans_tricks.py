@@ -8,12 +8,12 @@ from matplotlib.colors import rgb_to_hsv as mpl_rgb_to_hsv
 from PIL import Image
 
 from fractaldream.errors import UsageError
-from gans.color import from_rgb, hsv_to_rgb, rgb_to_hsv, to_rgb
-from gans.config import resolve
-from gans.monitor import to_pil
-from gans.runs import load_run
-from gans.train import Trainer, train
-from gans.tricks import random_affine
+from gans.training.color import from_rgb, hsv_to_rgb, rgb_to_hsv, to_rgb
+from gans.training.config import resolve
+from gans.training.monitor import to_pil
+from gans.training.runs import load_run
+from gans.training.loop import Trainer, train
+from gans.training.tricks import random_affine
 from gans_fixtures import fdd, tiny_config  # noqa: F401  (fixtures)
 
 

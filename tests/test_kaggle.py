@@ -21,8 +21,13 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from fractaldream import kaggle_client, store
-from fractaldream.kaggle import METADATA_FILE, kaggle_group, prepare, validate
+from fractaldream import store
+from fractaldream.kaggle import client as kaggle_client
+from fractaldream.kaggle.cli import kaggle_group
+from fractaldream.kaggle.folder import validate
+from fractaldream.kaggle.metadata import METADATA_FILE
+from fractaldream.kaggle.prepare import prepare
+from fractaldream.settings import BuildSettings
 
 DATASET_ID = "someone/fractal-dream-test"
 KEY = "0123456789abcdef-secret-key"
@@ -55,7 +60,7 @@ def built(tmp_path_factory):
     from fractaldream.build import build_dataset
 
     out = tmp_path_factory.mktemp("fdd")
-    build_dataset(out, n=8, size=32, points=20_000, palettes=("blue",), workers=1, progress=False)
+    build_dataset(out, 8, BuildSettings(size=32, points=20_000, palettes=("blue",)), workers=1, progress=False)
     return out
 
 
@@ -251,7 +256,7 @@ def test_kaggle_refusal_and_failure_are_one_line_errors_without_keys(prepared, m
 def test_missing_credentials_are_a_clear_usage_error(prepared, tmp_path):
     env = clean_env(tmp_path / "home")
     (tmp_path / "home").mkdir()
-    done = run_python("from fractaldream.kaggle import kaggle_group; kaggle_group()", env, "upload", prepared, "--new")
+    done = run_python("from fractaldream.kaggle.cli import kaggle_group; kaggle_group()", env, "upload", prepared, "--new")
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("Error: no usable Kaggle credentials") and done.stderr.count("\n") == 1
     for hint in ("kaggle.json", "KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN", "chmod 600"):
@@ -264,7 +269,7 @@ def test_unreadable_kaggle_json_is_named(prepared, tmp_path):
     (home / ".kaggle").mkdir(parents=True)
     (home / ".kaggle" / "kaggle.json").write_text('{"username": "someone", "key": ')
     (home / ".kaggle" / "kaggle.json").chmod(0o600)
-    done = run_python("from fractaldream.kaggle import kaggle_group; kaggle_group()", clean_env(home),
+    done = run_python("from fractaldream.kaggle.cli import kaggle_group; kaggle_group()", clean_env(home),
                       "upload", prepared, "--new")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"({home}/.kaggle/kaggle.json is not valid JSON)" in done.stderr
@@ -276,7 +281,7 @@ def test_legacy_credentials_authenticate_offline_and_keys_never_show(tmp_path):
     config = home / ".kaggle" / "kaggle.json"
     config.write_text(json.dumps({"username": "someone", "key": KEY}))
     config.chmod(0o644)
-    code = ("from fractaldream import kaggle_client\n"
+    code = ("from fractaldream.kaggle import client as kaggle_client\n"
             "api = kaggle_client.client()\n"
             "values = api.config_values\n"
             "print(type(api).__name__, values['username'], kaggle_client.redact('key=' + values['key']))\n")
@@ -314,7 +319,7 @@ def real_api(tmp_path, monkeypatch):
 
 
 def test_every_call_fits_the_real_kaggle_api_signatures(prepared, tmp_path, real_api):
-    from gans.download import download
+    from gans.data.download import download
 
     fake = RecordingKaggle()
     assert run("upload", prepared, "--new", "--public", client=fake).exit_code == 0

@@ -5,7 +5,9 @@ import pytest
 import torch
 
 from gans.metrics import calculate_metrics
-from gans.metrics.features import FeatureExtractor, create, names, to_unit_range
+from gans.data.pixels import signed_to_unit
+from gans.metrics.features import FeatureExtractor
+from gans.metrics.registry import EXTRACTORS, create
 from gans.metrics.kid import kernel_distance
 from gans.metrics.precision_recall import precision_recall
 
@@ -56,7 +58,7 @@ def test_calculate_metrics_runs_every_metric_on_one_feature_space():
 
 
 def test_registry_knows_the_built_in_extractors_and_rejects_others():
-    assert {"inception", "fdd-regressor"} <= set(names())
+    assert {"inception", "fdd-regressor"} <= set(EXTRACTORS)
     from fractaldream.errors import UsageError
 
     with pytest.raises(UsageError, match="unknown feature extractor"):
@@ -65,6 +67,15 @@ def test_registry_knows_the_built_in_extractors_and_rejects_others():
 
 def test_generator_output_is_scored_as_its_png():
     images = torch.tensor([-1.0, -0.3, 0.0, 0.999, 1.5]).view(1, 1, 1, 5)
-    pixels = to_unit_range(images) * 255
+    pixels = signed_to_unit(images) * 255
     assert torch.equal(pixels, pixels.round())
     assert pixels.flatten().tolist() == [0.0, 89.0, 128.0, 255.0, 255.0]
+
+
+def test_kid_of_sets_no_larger_than_a_subset_has_no_spread_to_report(gaussian_sets):
+    real, same, _ = gaussian_sets
+    whole = kernel_distance(same[:150], real[:150], subsets=20, subset_size=200)
+    assert np.isnan(whole["kid_std"]) and np.isfinite(whole["kid_mean"])
+    assert kernel_distance(same[:150], real[:150], subsets=3, subset_size=150)["kid_mean"] == whole["kid_mean"]
+    subsampled = kernel_distance(same, real, subsets=20, subset_size=200)
+    assert subsampled["kid_std"] > 0

@@ -136,7 +136,7 @@ def test_missing_weights_name_the_file_and_the_folder(tmp_path, monkeypatch):
                         f"http://127.0.0.1:9/{defaults.FID_WEIGHTS_FILE}")
     with pytest.raises(FractalDreamError) as error:
         load_inception()
-    message = error.value.format_message()
+    message = str(error.value)
     assert defaults.FID_WEIGHTS_FILE in message
     assert str(tmp_path / "hub" / "checkpoints") in message
     assert "--fid-weights" in message and "\n" not in message

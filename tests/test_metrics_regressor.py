@@ -9,7 +9,7 @@ import torch
 from click.testing import CliRunner
 
 from gans.cli import main
-from gans.data import load_data
+from gans.data.loading import load_data
 from gans.metrics.ffd import frechet_fractal_distance
 from fractaldream.render import render
 from gans.metrics.regressor import grouped_split, regressor_for, symmetric_variants

@@ -8,10 +8,11 @@ from click.testing import CliRunner
 from fractaldream import build, store
 from fractaldream.build import build_dataset
 from fractaldream.cli import main
+from fractaldream.settings import BuildSettings
 
 distributed = pytest.importorskip("distributed")
 
-SMALL = dict(size=24, points=10_000, palettes=("blue", "green"), progress=False)
+SMALL = BuildSettings(size=24, points=10_000, palettes=("blue", "green"))
 
 
 def snapshot(folder):
@@ -26,15 +27,15 @@ def scheduler():
 
 
 def test_a_cluster_builds_the_same_data_set_as_local_workers(tmp_path, scheduler):
-    build_dataset(tmp_path / "local", n=30, workers=1, **SMALL)
-    summary = build_dataset(tmp_path / "cluster", n=30, scheduler=scheduler, **SMALL)
+    build_dataset(tmp_path / "local", 30, SMALL, workers=1, progress=False)
+    summary = build_dataset(tmp_path / "cluster", 30, SMALL, scheduler=scheduler, progress=False)
     assert summary.count == 30
     assert snapshot(tmp_path / "cluster") == snapshot(tmp_path / "local")
 
 
 def test_a_cluster_extends_a_local_build_and_the_cli_takes_its_address(tmp_path, scheduler):
-    build_dataset(tmp_path / "whole", n=14, workers=1, **SMALL)
-    build_dataset(tmp_path / "grown", n=5, workers=1, **SMALL)
+    build_dataset(tmp_path / "whole", 14, SMALL, workers=1, progress=False)
+    build_dataset(tmp_path / "grown", 5, SMALL, workers=1, progress=False)
     result = CliRunner().invoke(main, ["build", "--n", "14", "--out", str(tmp_path / "grown"), "--size", "24",
                                        "--points", "10000", "--palettes", "blue,green", "--scheduler", scheduler])
     assert result.exit_code == 0, result.output

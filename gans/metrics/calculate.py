@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from gans.metrics import defaults, features
+from gans.metrics import defaults, registry
 from gans.metrics.fid import frechet_distance, gaussian_statistics
 from gans.metrics.kid import kernel_distance
 from gans.metrics.precision_recall import precision_recall
@@ -18,7 +18,7 @@ def calculate_metrics(generated, real=None, *, extractor="inception", real_stati
     ``kid_mean``, ``kid_std``, ``precision``, ``recall``.
     """
     if isinstance(extractor, str):
-        extractor = features.create(extractor, **extractor_options)
+        extractor = registry.create(extractor, **extractor_options)
     fake = extractor.features(generated, batch_size, progress)
     if real_statistics is None:
         real_features = extractor.features(real, batch_size, progress)

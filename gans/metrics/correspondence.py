@@ -1,4 +1,13 @@
-"""Correspondence between codes Z (n x k) and known factors V (n x m): probes, MIG, SAP and DCI in one call."""
+"""Correspondence between codes Z (n x k) and known factors V (n x m): probes, MIG, SAP and DCI in one call.
+
+Score FDD codes against what an image can determine, ``fractaldream.identifiable.identifiable_targets(v)``,
+never against the raw signed v (see that module). Sign targets (values -1 and +1) are scored like the
+others, as numbers: their probe scores are the R^2 of the +-1 target (0: no better than its mean,
+1: read perfectly), so every per-target score and every mean over targets is on one scale. For a
+calibrated predictor of a balanced sign, R^2 is at least (2 accuracy - 1)^2, equal when its confidence
+is the same on every row (accuracy 0.73 -> R^2 0.21).
+MIG keeps a sign as its two levels; SAP's squared correlation is the same R^2 for one code.
+"""
 
 import numpy as np
 

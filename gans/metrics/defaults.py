@@ -25,6 +25,15 @@ SEED = 0
 #: is above it. The sparsest palette colour is about 0.36, the background 0.
 OCCUPANCY_THRESHOLD = 0.15
 
+#: Retrieval of FD(v) from G(v): candidates per query (FD(v) and this many minus one others); chance is 1 / it.
+RETRIEVAL_CANDIDATES = 10
+
+#: Bootstrap intervals (gans.metrics.uncertainty): resamples for per-item metrics (cheap: a mean per
+#: resample) and for set-level statistics that refit something per resample (MIG, DCI, ...).
+BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_STATISTIC_RESAMPLES = 200
+BOOTSTRAP_LEVEL = 0.95
+
 #: The FDD parameter regressor: epochs etc. chosen to train in about a minute at 32x32 on 2 CPU cores.
 REGRESSOR = {
     "image_size": 32,

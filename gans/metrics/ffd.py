@@ -7,7 +7,7 @@ regressor trained on the data set itself.
 import torch
 from torch.nn import functional as F
 
-from gans.metrics.features import FeatureExtractor, register
+from gans.metrics.features import FeatureExtractor
 from gans.metrics.fid import frechet_distance, gaussian_statistics
 from gans.metrics.regressor import TrainedRegressor
 
@@ -21,14 +21,17 @@ class RegressorFeatures(FeatureExtractor):
         self.size = regressor.config["image_size"]
         self.dims = regressor.config["features"]
         self.model = regressor.model.to(self.device).eval()
+        self.weights = regressor.path.stem
+
+    @property
+    def cache_key(self) -> str:
+        return f"{self.name}-{self.weights}"
 
     def forward(self, images):
         if images.shape[-1] != self.size or images.shape[-2] != self.size:
             images = F.interpolate(images, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
         return self.model.features(images)
 
-
-register("fdd-regressor")(RegressorFeatures)
 
 
 def frechet_fractal_distance(generated: torch.Tensor, real: torch.Tensor, regressor: TrainedRegressor) -> float:

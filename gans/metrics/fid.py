@@ -15,7 +15,7 @@ from scipy.linalg import LinAlgWarning
 
 from fractaldream.errors import UsageError
 from fractaldream.store import write_atomic
-from gans.download import cache_root
+from gans.data.cache import cache_root
 from gans.metrics import defaults
 from gans.metrics.inception import InceptionFeatures
 

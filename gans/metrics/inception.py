@@ -11,7 +11,7 @@ from torch.nn.functional import adaptive_avg_pool2d
 
 from fractaldream.errors import FractalDreamError, UsageError
 from gans.metrics import defaults
-from gans.metrics.features import FeatureExtractor, register
+from gans.metrics.features import FeatureExtractor
 
 
 def hub_weights_path() -> Path:
@@ -83,5 +83,3 @@ class InceptionFeatures(FeatureExtractor):
             pred = adaptive_avg_pool2d(pred, output_size=(1, 1))
         return pred.squeeze(3).squeeze(2)
 
-
-register("inception")(InceptionFeatures)

@@ -1,7 +1,11 @@
 """MIG, the Mutual Information Gap (Chen et al. 2018), estimated as in disentanglement_lib.
 
-Codes and factors are discretised by histogram binning per column; for each factor, the gap between
-the two codes sharing the most information with it, over the factor's entropy, averaged over factors.
+Each column of the codes and of the factors is discretised on its own: a column with at most ``bins``
+distinct values (a sign, a class, any discrete factor) keeps its values as they are; only a column with
+more distinct values than bins is binned (equal-width histogram over its range), as disentanglement_lib
+bins continuous codes and keeps discrete factors. For each factor, the gap between the two codes sharing
+the most information with it, over the factor's entropy, averaged over factors. The plug-in estimate is
+biased upward at small n (roughly bins^2 / 2n nats per pair): use thousands of rows.
 """
 
 import numpy as np
@@ -11,10 +15,14 @@ from gans.metrics import defaults
 
 
 def discretize(values: np.ndarray, bins: int = defaults.MIG_BINS) -> np.ndarray:
-    """Each column -> bin indices of an equal-width histogram over its own range."""
-    return np.stack(
-        [np.digitize(column, np.histogram(column, bins)[1][:-1]) for column in values.T], axis=1
-    )
+    """Each column -> integer labels: its distinct values when it has at most ``bins``, else histogram bins."""
+    columns = []
+    for column in values.T:
+        levels, labels = np.unique(column, return_inverse=True)
+        if len(levels) > bins:
+            labels = np.digitize(column, np.histogram(column, bins)[1][:-1])
+        columns.append(labels)
+    return np.stack(columns, axis=1)
 
 
 def mutual_information(codes_d: np.ndarray, factors_d: np.ndarray) -> np.ndarray:

@@ -19,8 +19,11 @@ from torch import nn
 from tqdm import tqdm
 
 from fractaldream.errors import FractalDreamError
+from fractaldream.identifiable import ANTI_DIAGONAL, ROW_FLIP, TURN, Symmetry
 from fractaldream.store import write_atomic
-from gans.download import cache_root
+from gans.data.cache import cache_root
+from gans.data.pixels import unit
+from gans.datasets import FDD_FACTORS
 from gans.metrics import defaults
 
 #: Bump when the architecture or training changes, so old cached regressors are not reused.
@@ -59,33 +62,25 @@ def fingerprint(images: torch.Tensor, v: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def unit(images: torch.Tensor) -> torch.Tensor:
-    return images.float() / 255.0
-
-
-#: Exact symmetries of the Fractal Dream map (derived from its form, checked by rendering). With x0/y0
-#: ranges symmetric about 0 they hold for normalised v too; training on them shows the regressor what
-#: the picture cannot tell apart.
-#: - turn: f is odd, so -(x0, y0) gives the point-mirrored orbit: the image turned 180 degrees;
-#: - swap: (x0, y0, a, b, c, d) -> (y0, x0, b, a, d, c) swaps the axes: the image mirrored about its anti-diagonal;
-#: - mirror: (x0, y0, a, b, c, d) -> (x0, -y0, -a, -b, -c, -d) is the map conjugated by y -> -y: rows flipped.
-FDD_FACTORS = ("x0", "y0", "a", "b", "c", "d")
-SWAPPED = [1, 0, 3, 2, 5, 4]
-TURN_SIGNS = torch.tensor([-1.0, -1.0, 1.0, 1.0, 1.0, 1.0])
-MIRROR_SIGNS = torch.tensor([1.0, -1.0, -1.0, -1.0, -1.0, -1.0])
+def _apply(symmetry: Symmetry, images: torch.Tensor, v: torch.Tensor):
+    """``symmetry`` (of :mod:`fractaldream.identifiable`) applied to images (..., H, W) and their v."""
+    flipped = [dim for dim, flip in ((-2, symmetry.flip_rows), (-1, symmetry.flip_columns)) if flip]
+    images = images.flip(flipped) if flipped else images
+    images = images.transpose(-1, -2) if symmetry.transpose else images
+    return images, v[:, list(symmetry.permutation)] * torch.tensor(symmetry.signs, dtype=v.dtype)
 
 
 def symmetric_variants(images: torch.Tensor, v: torch.Tensor, generator: torch.Generator):
-    """Each (image, v) replaced by one of its eight symmetric variants (mirror, then turn, then swap), at random."""
+    """Each (image, v) replaced by one of its eight variants under the map's exact symmetries, at random.
+
+    Training on them shows the regressor what the picture cannot tell apart. The symmetries change
+    signs of v, so they hold for normalised v only where the ranges of v are symmetric about 0.
+    """
     choice = torch.randint(8, (len(images),), generator=generator)
     images, v = images.clone(), v.clone()
-    mirrored, turned, swapped = choice & 4 > 0, choice & 1 > 0, choice & 2 > 0
-    images[mirrored] = images[mirrored].flip(-2)
-    v[mirrored] = v[mirrored] * MIRROR_SIGNS
-    images[turned] = images[turned].flip(-1, -2)
-    v[turned] = v[turned] * TURN_SIGNS
-    images[swapped] = images[swapped].flip(-1, -2).transpose(-1, -2)
-    v[swapped] = v[swapped][:, SWAPPED]
+    for bit, symmetry in ((4, ROW_FLIP), (1, TURN), (2, ANTI_DIAGONAL)):
+        rows = choice & bit > 0
+        images[rows], v[rows] = _apply(symmetry, images[rows], v[rows])
     return images, v
 
 
@@ -132,7 +127,7 @@ def cache_path(data_hash: str, config: dict) -> Path:
 
 
 def regressor_for(data, config: dict | None = None, progress: bool = True) -> TrainedRegressor:
-    """The regressor for ``data`` (``gans.data.ImageData`` of FDD) and ``config``: from the cache, or trained and saved."""
+    """The regressor for ``data`` (``gans.data.loading.ImageData`` of FDD) and ``config``: from the cache, or trained and saved."""
     config = {**defaults.REGRESSOR, **(config or {}), "image_size": int(data.images.shape[-1])}
     images, v, factors = data.images, data.targets.numpy().astype(np.float64), tuple(data.info.factors)
     if factors != FDD_FACTORS:

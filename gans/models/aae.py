@@ -33,6 +33,10 @@ class Encoder(nn.Module):
 
 
 class AAE(GANModel):
+    name = "aae"
+    code_methods = ("encoder",)
+    dataset_defaults = {"simpsons": dict(leaky_slope=0.1, bn_eps=0.01, batch_size=16, lr_d=4e-5, lr_g=4e-4, lr_e=4e-4)}
+
     def __init__(self, config, info):
         super().__init__(config, info)
         self.variant = config.aae_variant

@@ -1,6 +1,7 @@
 """What every model of the family offers the training loop, sampling and the benchmark.
 
-A model is an ``nn.Module`` holding its nets as submodules (``generator`` always, ``discriminator``
+A model class describes itself in class attributes (see ``GANModel``): nothing outside
+``gans.models`` names a model. A model is an ``nn.Module`` holding its nets as submodules (``generator`` always, ``discriminator``
 always, ``encoder`` where it exists). ``param_groups`` names the parameter sets that get an
 optimizer each; ``train_step`` does one optimisation step on a batch and returns detached tensors
 whose means the loop logs, reading them back only every ``log_every`` steps. So that a step launches
@@ -13,14 +14,45 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gans.models.blocks import dcgan_init
-from gans.tricks import Tricks, bce, bce_ones, bce_zeros
+from fractaldream.errors import UsageError
+from gans.models.blocks import SIZES, dcgan_init
+from gans.models.losses import bce, bce_ones, bce_zeros
 
 
 class GANModel(nn.Module):
+    #: The name ``gans train --model`` knows it by (its module's name, with "-" for "_").
+    name = ""
+    #: How codes of real images are obtained from a trained model (``gans.bench.codes``): "encoder",
+    #: "q_codes", "inversion", "posthoc_encoder", or "v" (the model is fed v: codes by construction).
+    code_methods: tuple[str, ...] = ("inversion", "posthoc_encoder")
+    #: What the model is trained on besides images: "v" (FDD's parameter vectors), "labels" (classes).
+    #: ``train_step`` then reads the batch's targets; empty: images only.
+    conditioning: frozenset[str] = frozenset()
     conditional = False  # True: the generator takes (z, cond)
-    uses_targets = False  # True: train_step reads the batch's targets (v or labels)
+    image_sizes: tuple[int, ...] = SIZES
+    #: Training defaults for this model on every data set, then per data set (the study's best values).
+    defaults: dict = {}
+    dataset_defaults: dict[str, dict] = {}
     logit_scores = ("d_real", "d_fake")
+
+    @property
+    def uses_targets(self) -> bool:
+        return bool(self.conditioning)
+
+    @classmethod
+    def fits(cls, dataset) -> bool:
+        """The data set offers what this model is conditioned on (``dataset``: a ``gans.datasets`` record)."""
+        return not cls.conditioning or bool(cls.conditioning & dataset.conditions)
+
+    @classmethod
+    def check(cls, config, dataset) -> None:
+        """Refuse a resolved ``config`` this model cannot train on ``dataset`` (a ``gans.datasets`` record)."""
+        if config.image_size not in cls.image_sizes:
+            sizes = ", ".join(map(str, cls.image_sizes[:-1])) + f" or {cls.image_sizes[-1]}"
+            raise UsageError(f"model {cls.name}: image size {config.image_size} not supported (choose {sizes})")
+        if not cls.fits(dataset):
+            raise UsageError(f"model {cls.name} needs a data set with {' or '.join(sorted(cls.conditioning))} "
+                             f"to condition on; {dataset.name} has none")
 
     def __init__(self, config, info):
         super().__init__()
@@ -38,6 +70,12 @@ class GANModel(nn.Module):
 
     def generate(self, z, cond=None):
         return self.generator(z)
+
+    def latent_for_v(self, v: torch.Tensor, generator: torch.Generator | None = None):
+        """(z, cond) that put the normalised parameter vectors v (N, 6) where this model's latent takes
+        them, or None where it has no place for v. By default z = v when the latent is v's size: the
+        original study's correspondence experiment."""
+        return (v, None) if self.latent_dim == v.shape[1] else None
 
     # -- optimisation -----------------------------------------------------------------------
     def param_groups(self) -> dict[str, tuple[list, float]]:
@@ -65,11 +103,11 @@ class GANModel(nn.Module):
             dcgan_init(module)
         return list(self.discriminator_parts())
 
-    def train_step(self, x, target, tricks: Tricks, optimizers, step: int) -> dict[str, torch.Tensor]:
+    def train_step(self, x, target, tricks, optimizers, step: int) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
     # -- the adversarial game shared by the BCE models --------------------------------------
-    def adversarial_step(self, d_logits, real, fake, tricks: Tricks, optimizers, extra_g_loss=None,
+    def adversarial_step(self, d_logits, real, fake, tricks, optimizers, extra_g_loss=None,
                          g_names=("g",), d_name="d"):
         """One D update on ``real`` vs ``fake.detach()``, then one G update with the non-saturating loss.
 

@@ -14,8 +14,10 @@ from gans.models.dcgan import conv_generator
 
 
 class CDCGAN(GANModel):
+    name = "cdcgan"
+    code_methods = ("v",)
+    conditioning = frozenset({"v", "labels"})
     conditional = True
-    uses_targets = True
 
     def __init__(self, config, info):
         super().__init__(config, info)
@@ -36,6 +38,10 @@ class CDCGAN(GANModel):
         if self.info.factors:
             return uniform(n, self.cond_dim, generator, device)
         return F.one_hot(torch.arange(n, device=device) % self.cond_dim, self.cond_dim).float()
+
+    def latent_for_v(self, v, generator=None):
+        """cond = v, z from the prior."""
+        return self.sample_latent(len(v), generator=generator, device=v.device), v
 
     def generate(self, z, cond=None):
         return self.generator(z, cond)

@@ -14,6 +14,12 @@ def conv_discriminator(config, info, channels=None, **kwargs):
 
 
 class DCGAN(GANModel):
+    name = "dcgan"
+    dataset_defaults = {
+        "fractal": dict(lr_g=1e-3, lr_d=1e-4, bn_eps=0.5),
+        "simpsons": dict(leaky_slope=1e-6, bn_eps=0.5, batch_size=16, lr_d=5e-5, lr_g=2.5e-4),
+    }
+
     def __init__(self, config, info):
         super().__init__(config, info)
         self.generator = conv_generator(config, info, self.latent_dim)

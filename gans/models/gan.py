@@ -5,6 +5,9 @@ from gans.models.blocks import MLPDiscriminator, MLPGenerator
 
 
 class GAN(GANModel):
+    name = "gan"
+    defaults = dict(d_dropout=0.3)
+
     def __init__(self, config, info):
         super().__init__(config, info)
         pixels = info.channels * config.image_size ** 2

@@ -15,6 +15,11 @@ from gans.models.dcgan import conv_discriminator, conv_generator
 
 
 class InfoGAN(GANModel):
+    name = "infogan"
+    code_methods = ("q_codes",)
+    defaults = dict(latent_dim=62)
+    dataset_defaults = {"fractal": dict(latent_dim=10)}
+
     def __init__(self, config, info):
         super().__init__(config, info)
         self.n_codes, self.n_categories = config.codes, config.categorical
@@ -35,6 +40,14 @@ class InfoGAN(GANModel):
         one_hot = F.one_hot(categories, self.n_categories).float() if self.n_categories else codes[:, :0]
         noise = normal(n, self.config.latent_dim, generator, device)
         return torch.cat([codes, one_hot.to(codes.device), noise], 1)
+
+    def latent_for_v(self, v, generator=None):
+        """The continuous codes = v, the rest zero, when there are as many codes as v has entries."""
+        if self.n_codes != v.shape[1]:
+            return None
+        z = torch.zeros(len(v), self.latent_dim, device=v.device)
+        z[:, : self.n_codes] = v
+        return z, None
 
     def predict_codes(self, x):
         """x -> the continuous codes (B, codes) Q reads from the images."""

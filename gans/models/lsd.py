@@ -7,12 +7,23 @@ c, d) to an image; its loss is the non-saturating adversarial term plus
 
 from torch.nn import functional as F
 
+from fractaldream.errors import UsageError
 from gans.models.base import GANModel, uniform
 from gans.models.dcgan import conv_discriminator, conv_generator
 
 
 class LSD(GANModel):
-    uses_targets = True
+    name = "lsd"
+    code_methods = ("v",)
+    conditioning = frozenset({"v"})
+    defaults = dict(latent_dim=6)
+
+    @classmethod
+    def check(cls, config, dataset):
+        super().check(config, dataset)
+        if config.latent_dim != len(dataset.factors):
+            raise UsageError(f"model lsd needs a latent of {len(dataset.factors)}, the size of v (its latent is v itself)")
+
     def __init__(self, config, info):
         super().__init__(config, info)
         self.generator = conv_generator(config, info, self.latent_dim)

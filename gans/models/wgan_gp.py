@@ -12,7 +12,10 @@ from gans.models.dcgan import conv_discriminator, conv_generator
 
 
 class WGANGP(GANModel):
+    name = "wgan-gp"
+    defaults = dict(lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9))
     logit_scores = ()
+
     def __init__(self, config, info):
         super().__init__(config, info)
         self.generator = conv_generator(config, info, self.latent_dim)

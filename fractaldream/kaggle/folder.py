@@ -1,0 +1,74 @@
+"""A folder as Kaggle will receive it: a complete build, with metadata Kaggle accepts."""
+
+import json
+import os
+import re
+from pathlib import Path
+
+from fractaldream import store
+from fractaldream.errors import FractalDreamError, UsageError
+from fractaldream.kaggle.metadata import METADATA_FILE, metadata_problems, raise_if
+
+_PALETTE_ZIP = re.compile(r"images-[^/]+\.zip")
+
+
+def palette_zip(palette: str) -> str:
+    """The zip that holds one palette's images (``prepare --zip-per-palette``), keeping their paths."""
+    return f"images-{palette}.zip"
+
+
+def is_palette_zip(name: str) -> bool:
+    return bool(_PALETTE_ZIP.fullmatch(name))
+
+
+def folder_problems(directory: Path) -> list[str]:
+    """A complete build to publish: its tables readable, every listed image there, nothing half written or empty."""
+    problems = []
+    for name in (store.BUILD_JSON, store.PARAMS_CSV):
+        if not (directory / name).is_file():
+            problems.append(f"{directory / name} is missing (is {directory} a built data set?)")
+    if problems:
+        return problems
+    try:
+        if store.read_json(directory / store.BUILD_JSON).get("attractor") != "fractal_dream":
+            problems.append(f"{directory / store.BUILD_JSON} does not describe a Fractal Dream build")
+        table = store.read_params(directory / store.PARAMS_CSV)
+    except FractalDreamError as error:
+        return problems + [str(error)]
+    if not len(table):
+        problems.append(f"{directory / store.PARAMS_CSV} lists no images")
+    missing = [f for f in table["file"] if not (directory / f).is_file()]
+    if missing:
+        problems.append(f"{len(missing)} images listed in params.csv are missing (first: {missing[0]})")
+    temporaries = sorted(p.relative_to(directory) for p in directory.rglob(f".*{store.TMP_SUFFIX}"))
+    if temporaries:
+        problems.append(f"half-written files are left ({temporaries[0]}...); rerun the build to repair it")
+    problems += [f"folder {folder} is empty; Kaggle rejects empty folders" for folder in _empty_folders(directory)]
+    return problems
+
+
+def _empty_folders(directory: Path) -> list[Path]:
+    holds_files, empty = set(), []
+    for root, dirs, files in os.walk(directory, topdown=False):
+        root = Path(root)
+        if files or any(root / d in holds_files for d in dirs):
+            holds_files.add(root)
+        elif root != directory:
+            empty.append(root.relative_to(directory))
+    return sorted(empty)
+
+
+def validate(directory) -> dict:
+    """The metadata of a folder ready to upload, or a UsageError listing everything Kaggle would reject."""
+    directory = Path(directory)
+    path = directory / METADATA_FILE
+    if not path.is_file():
+        raise UsageError(f"{path} is missing; run: fractaldream kaggle prepare {directory} --id OWNER/SLUG")
+    try:
+        metadata = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{path} is not readable JSON ({error})") from None
+    if not isinstance(metadata, dict):
+        raise UsageError(f"{path} does not hold a JSON object")
+    raise_if(folder_problems(directory) + metadata_problems(metadata, directory), f"{directory} cannot be published")
+    return metadata

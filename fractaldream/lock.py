@@ -1,0 +1,38 @@
+"""One writer per folder: an OS lock that dies with its process.
+
+``with writer_lock(folder, "build"):`` holds an exclusive ``flock`` on ``folder/.lock`` for the
+block; a second writer is refused at once with a one-line error naming the holder. The kernel
+drops the lock when the holding process ends, even by ``kill -9``, so a lock is never stale (the
+file itself stays, harmless, and is reused).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+
+from fractaldream.errors import UsageError
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def writer_lock(folder, what: str):
+    """Hold ``folder``'s writer lock (creating the folder) while ``what`` writes into it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise UsageError(f"{folder} is being written by {holder}; wait for it to finish, "
+                             f"or choose another folder") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{what} (pid {os.getpid()})\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)

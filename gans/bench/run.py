@@ -1,0 +1,145 @@
+"""``gans bench`` as a composition: data -> train each model (or reuse its run) -> evaluate -> report.
+
+    gans bench --dataset fractal --data fdd/ --image-size 32 --budget-minutes 25 --out results/
+
+Every model gets the distribution metrics (``gans.bench.distribution``) and sample grids; on FDD
+also the latent-to-parameter correspondence (``gans.bench.correspondence``). Context rows: held-out
+real images (the distribution floor), and for FDD the regressor ceiling and the code floors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+import numpy as np
+import torch
+
+from fractaldream.errors import FractalDreamError, UsageError
+from fractaldream.store import write_atomic
+from gans.bench.budget import train_models
+from gans.bench.distribution import DistributionScores, UnitRange, rows_sample
+from gans.bench.report import write_report
+from gans.bench.settings import BenchSettings
+from gans.data.loading import load_data
+from gans.datasets import record
+from gans.metrics.regressor import fingerprint
+from gans.models import model_class
+from gans.training.device import pick_device
+from gans.training.monitor import METRICS
+from gans.training.runs import load_run
+
+
+def log(message: str) -> None:
+    click.echo(f"[bench] {message}", err=True)
+
+
+def checked(settings: BenchSettings) -> BenchSettings:
+    """A copy of ``settings`` with its device resolved and the models it can bench (the caller's is left as is)."""
+    if not settings.models:
+        raise UsageError("--models names no model")
+    if settings.budget_minutes < 1:
+        raise UsageError(f"--budget-minutes must be at least 1, got {settings.budget_minutes:g}")
+    if settings.steps is not None and settings.steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {settings.steps}")
+    dataset = record(settings.dataset)
+    unfit = [name for name in settings.models if not model_class(name).fits(dataset)]
+    if unfit:
+        log(f"{', '.join(unfit)} left out: {dataset.name} has nothing to condition them on")
+    models = tuple(m for m in settings.models if m not in unfit)
+    return settings.replace(models=models, device=str(pick_device(settings.device)))
+
+
+def quick_fdd(settings: BenchSettings) -> str | None:
+    """``--data``, or for a quick FDD bench without it a tiny build of FDD (a few seconds)."""
+    if settings.data is not None or not (settings.quick and settings.dataset == "fractal"):
+        return settings.data
+    from fractaldream.build import build_dataset
+    from fractaldream.settings import BuildSettings
+
+    folder = Path(settings.runs) / f"fdd-quick-{settings.image_size}"
+    if not (folder / "params.csv").exists():
+        log(f"building a tiny FDD in {folder}")
+        build = BuildSettings(size=settings.image_size, points=settings.profile["fdd_points"], palettes=("blue",))
+        build_dataset(folder, settings.profile["fdd_n"], build, workers=1, progress=False)
+    return str(folder)
+
+
+def machine() -> str:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (f"{platform.processor() or platform.machine()}, {cpus} CPU cores, {gpu}; torch {torch.__version__}, "
+            f"threads {torch.get_num_threads()}")
+
+
+def run_bench(settings: BenchSettings) -> Path:
+    """Run the whole bench; returns ``<out>/<dataset>``."""
+    settings = checked(settings)
+    started = time.perf_counter()
+    torch.manual_seed(settings.seed)
+    data_folder = quick_fdd(settings)
+    data = load_data(settings.dataset, data_folder, settings.image_size, settings.palette, progress=settings.progress)
+    log(f"{settings.dataset}: {len(data.images)} images at {settings.image_size}x{settings.image_size}")
+    real = UnitRange(data.images)
+    fractal = _fractal_evaluation(settings, data, data_folder, real)
+    v = fractal.v if fractal else np.zeros(0)
+    extractors = {"fdd-regressor": fractal.features} if fractal else {}
+    distribution = DistributionScores(settings, real, fingerprint(data.images, v), extractors, log)
+
+    held_out = real[rows_sample(len(real), settings.profile["n_generated"], settings.seed + 1)]
+    rows = [{"model": "real data (subset)", "codes": "-", **distribution(held_out)}]
+    rows += fractal.context_rows() if fractal else []
+    figures = {"real": real[:64]}
+    train_seconds = settings.budget_minutes * 60 * settings.profile.get("train_share", 0) / len(settings.models)
+    for model, trained in train_models(settings, data_folder, train_seconds, log).items():
+        if isinstance(trained, FractalDreamError):  # e.g. a diverged run: report it, bench the others
+            log(f"{model}: {trained}")
+            rows.append({"model": model, "codes": f"failed: {trained}"})
+            continue
+        log(f"{model}: evaluating")
+        run = load_run(trained.run_dir, settings.device)
+        samples = run.sample_images(settings.profile["n_generated"], settings.seed)
+        base = {"model": model, "steps": trained.steps, "train_s": trained.train_s,
+                "images_per_s": trained.images_per_s, **distribution(samples)}
+        figures[model] = {"samples": samples[:64]}
+        if fractal is not None:
+            direct, pairs = fractal.direct(run)
+            if pairs is not None:
+                figures[model]["direct"] = pairs
+            base.update(direct)
+        write_scores(trained.run_dir, base)
+        rows += [{**base, **codes} for codes in fractal.code_rows(run)] if fractal else [{**base, "codes": "-"}]
+    summary = {
+        "command": settings.command(),
+        "machine": machine(),
+        "wall_minutes": (time.perf_counter() - started) / 60,
+        "settings": {k: v for k, v in asdict(settings).items() if k != "progress"},
+        "fd_jumpiness": fractal.fd_jumpiness if fractal else None,
+        "factors": list(fractal.factors) if fractal else [],
+        "inception": distribution.inception,
+    }
+    out = write_report(Path(settings.out), settings.dataset, rows, figures, summary)
+    log(f"wrote {out} in {summary['wall_minutes']:.1f} minutes")
+    return out
+
+
+def write_scores(run_dir: Path, row: dict) -> None:
+    """The run's scores beside it (``gans scan`` reads them into its summary)."""
+    scores = {k: v for k, v in row.items() if isinstance(v, (int, float)) and k != "model"}
+    write_atomic(Path(run_dir) / METRICS, (json.dumps(scores, indent=2) + "\n").encode())
+
+
+def _fractal_evaluation(settings, data, data_folder, real):
+    if not data.info.factors:
+        return None
+    from fractaldream.dataset import build_settings_of
+    from gans.bench.correspondence import FractalCorrespondence
+    from gans.data.cache import cache_dir
+
+    build = build_settings_of(Path(data_folder or cache_dir(settings.dataset)))
+    return FractalCorrespondence(settings, data, build, real, log)

@@ -1,0 +1,1 @@
+"""The training machinery: settings, the loop, tricks, checkpoints, monitoring, loaded runs and scans."""
