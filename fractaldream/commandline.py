@@ -19,7 +19,7 @@ import typing
 
 import click
 
-from fractaldream.errors import FractalDreamError
+from fractaldream.errors import FractalDreamError, describe_os_error
 
 
 def flatten(message: str) -> str:
@@ -42,6 +42,8 @@ class OneLineErrorGroup(click.Group):
             fail(error.format_message(), error.exit_code)
         except FractalDreamError as error:
             fail(str(error), error.exit_code)
+        except OSError as error:  # a full disk, read-only media, a vanished file: the system's words, one line
+            fail(describe_os_error(error), 1)
         except click.Abort:
             fail("Aborted.", 130, prefix="")
         except KeyboardInterrupt:

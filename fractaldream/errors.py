@@ -19,3 +19,9 @@ class UsageError(FractalDreamError):
     def __init__(self, message: str):
         super().__init__(message, exit_code=2)
 
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OSError in words: "No space left on device: /path" (no errno number, no traceback)."""
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename else reason

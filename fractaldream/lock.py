@@ -9,6 +9,7 @@ file itself stays, harmless, and is reused).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 from pathlib import Path
@@ -23,7 +24,10 @@ def writer_lock(folder, what: str):
     """Hold ``folder``'s writer lock (creating the folder) while ``what`` writes into it."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock_file(folder)
+    if fd is None:  # read-only media: no process can write into the folder, so there is no writer to exclude
+        yield
+        return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -36,3 +40,13 @@ def writer_lock(folder, what: str):
         yield
     finally:
         os.close(fd)
+
+
+def _open_lock_file(folder: Path) -> int | None:
+    """The lock file's descriptor, or None on read-only media."""
+    try:
+        return os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        if error.errno == errno.EROFS:
+            return None
+        raise

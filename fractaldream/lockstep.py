@@ -2,7 +2,7 @@
 
 The map of :mod:`fractaldream.attractor` is iterated for a whole batch of parameter vectors at
 once; every kernel's inner loop runs over the lanes (the attractors), which are independent, so
-LLVM turns it into vector instructions (16 lanes per AVX-512 instruction). numba has no vector
+LLVM turns it into vector instructions (8 lanes per AVX2 instruction, 16 per AVX-512 one). numba has no vector
 sine (no SVML), so the sine is a polynomial: with ``u = x * fl32(b / pi)`` rounded as
 ``u = k + f`` (|f| <= 1/2), ``sin(b x) = (-1)**k sin(pi f)`` and ``sin(pi f)`` is an odd
 polynomial of degree 9. Its error against ``math.sin(b * x)`` is below 1e-6 for |b x| <= 12
@@ -22,8 +22,9 @@ recomputing the orbit costs less than storing it).
 
 Every common CPU: the kernels are written so that LLVM's code for AVX2 (8 lanes, no masked stores)
 is as good as its code for AVX-512, and lanes that settle on a cycle near 0 (denormal arithmetic,
-a microcode assist per operation on x86 cores) leave after 512 points. The arithmetic is the same
-on every ISA, so are the results. ``benchmarks/README.md`` has the figures per ISA.
+a microcode assist per operation on x86 cores) leave at the first checkpoint after, from 512
+points on. The arithmetic is the same on every ISA, so are the results. ``benchmarks/README.md``
+has the figures per ISA.
 """
 
 import math
@@ -47,9 +48,9 @@ AGGREGATE_BYTES = 3 * 2**19
 BLOCK = 64
 #: Iterations whose cells are buffered before they are counted (in L2: 256 KiB for 128 lanes).
 CELL_ROWS = 512
-#: Visit counts of lanes counted together when they are small: a few lanes' counts stay in L1d, and
-#: an increment that hits L1 costs a third of one that misses it.
-TOGETHER_BYTES = 64 * 2**10
+#: Lanes are counted a few at a time, so that their counts stay in L1d (an increment that misses L1
+#: costs three that hit it): as many as this many bytes of counts hold (one lane at 128x128).
+TOGETHER_BYTES = 32 * 2**10
 #: Points kept at the end of a survey segment to look for cycles (the last point and 256 before it).
 TAIL = MAX_CYCLE_PERIOD + 1
 #: Recorded-point counts at which lanes that settled on a cycle (or overflowed) leave the survey; dense
@@ -227,7 +228,8 @@ def cycle_periods(tail, last, held, periods):
     for k in range(1, min(MAX_CYCLE_PERIOD, held - 1) + 1):
         slot = (last - k) % ring
         for lane in range(periods.shape[0]):
-            if periods[lane] == 0 and tail[0, slot, lane] == tail[0, end, lane] and tail[1, slot, lane] == tail[1, end, lane]:
+            repeats = tail[0, slot, lane] == tail[0, end, lane] and tail[1, slot, lane] == tail[1, end, lane]
+            if periods[lane] == 0 and repeats:
                 periods[lane] = k
 
 
@@ -264,18 +266,25 @@ def run_aggregate(x, y, a_pi, b_pi, c, d, transform, size, low_counts, carries, 
                     x[lane], y[lane] = step(xl, yl, a_pi[lane], b_pi[lane], c[lane], d[lane])
             for j in range(block):
                 for lane in range(lanes):
-                    col = np.trunc(min(last, max(0.0, np.float64(px[j, lane]) * transform[0, lane] + transform[1, lane])))
-                    row = np.trunc(min(last, max(0.0, np.float64(py[j, lane]) * transform[2, lane] + transform[3, lane])))
+                    col = np.float64(px[j, lane]) * transform[0, lane] + transform[1, lane]
+                    row = np.float64(py[j, lane]) * transform[2, lane] + transform[3, lane]
+                    col, row = np.trunc(min(last, max(0.0, col))), np.trunc(min(last, max(0.0, row)))
                     cells[first + j, lane] = np.uint32(np.int32(fma(row, width, col) + transform[4, lane]))
         for start in range(0, lanes, together):
-            for j in range(rows):
-                for lane in range(start, min(start + together, lanes)):
-                    cell = np.uint64(cells[j, lane])
-                    low = np.uint16(low_counts[cell] + np.uint16(1))
-                    low_counts[cell] = low
-                    if low == 0:
-                        carries[cell] += np.uint32(2**16)
+            _count(cells[:rows, start:start + together], low_counts, carries)
         done += rows
+
+
+@numba.njit(nogil=True, error_model="numpy")
+def _count(cells, low_counts, carries):
+    """One more visit of each of ``cells``, row after row: to its 16-bit count, carried to ``carries``."""
+    for j in range(cells.shape[0]):
+        for k in range(cells.shape[1]):
+            cell = np.uint64(cells[j, k])
+            low = np.uint16(low_counts[cell] + np.uint16(1))
+            low_counts[cell] = low
+            if low == 0:
+                carries[cell] += np.uint32(2**16)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -428,40 +437,41 @@ def aggregate(params, bounds, points: int, burn_in: int, size: int) -> np.ndarra
     counts = np.empty((len(params), size, size), np.uint32)
     for start, stop in lane_groups(len(params), aggregate_lanes(size)):
         lanes = Lanes(params[start:stop])
-        xmin, xmax, ymin, ymax = np.zeros((4, lanes.width))
-        xmax[:], ymax[:] = 1.0, 1.0  # padding lanes: any nondegenerate box
-        for row, column in zip((xmin, xmax, ymin, ymax), bounds[start:stop].T):
-            row[:lanes.count] = column
-        transform = aligned_zeros((5, lanes.width), np.float64)
-        transform[0] = size / (xmax - xmin)  # datashader's scale and translation (as in aggregate.aggregate)
-        transform[1] = -xmin * transform[0]
-        transform[2] = size / (ymax - ymin)
-        transform[3] = -ymin * transform[2]
-        transform[4] = np.arange(lanes.width) * size * size
-        low_counts = aligned_zeros(lanes.width * size * size, np.uint16)
-        lane_counts = aligned_zeros(lanes.width * size * size, np.uint32)
+        low_counts = aligned_zeros((lanes.width, size, size), np.uint16)
+        carries = aligned_zeros((lanes.width, size, size), np.uint32)
         px, py = aligned_zeros((BLOCK, lanes.width), np.float32), aligned_zeros((BLOCK, lanes.width), np.float32)
         cells = aligned_zeros((CELL_ROWS, lanes.width), np.uint32)
         run_free(*lanes.map_args, burn_in)
-        run_aggregate(*lanes.map_args, transform, size, low_counts, lane_counts, px, py, cells,
-                      counted_together(size, lanes.width), points)
-        lane_counts += low_counts
-        counts[start:stop] = lane_counts.reshape(lanes.width, size, size)[:lanes.count]
+        run_aggregate(*lanes.map_args, _binning(bounds[start:stop], lanes.width, size), size, low_counts.ravel(),
+                      carries.ravel(), px, py, cells, counted_together(size), points)
+        np.add(carries[:lanes.count], low_counts[:lanes.count], out=counts[start:stop])
     return counts
 
 
+def _binning(bounds: np.ndarray, width: int, size: int) -> np.ndarray:
+    """The ``transform`` of :func:`run_aggregate` for ``width`` lanes, the first with these boxes."""
+    xmin, ymin = np.zeros((2, width))
+    xmax, ymax = np.ones((2, width))  # padding lanes: any nondegenerate box
+    for row, column in zip((xmin, xmax, ymin, ymax), bounds.T):
+        row[:len(bounds)] = column
+    transform = aligned_zeros((5, width), np.float64)
+    transform[0] = size / (xmax - xmin)  # datashader's scale and translation (as in aggregate.aggregate)
+    transform[1] = -xmin * transform[0]
+    transform[2] = size / (ymax - ymin)
+    transform[3] = -ymin * transform[2]
+    transform[4] = np.arange(width) * size * size
+    return transform
+
+
 def aggregate_lanes(size: int) -> int:
-    """Most lanes aggregated together at ``size``: MAX_AGGREGATE_LANES, fewer when their 16-bit counts would exceed AGGREGATE_BYTES."""
+    """Most lanes aggregated together: MAX_AGGREGATE_LANES, fewer if their 16-bit counts exceed AGGREGATE_BYTES."""
     fit = AGGREGATE_BYTES // (2 * size * size) // LANE_MULTIPLE * LANE_MULTIPLE
     return max(LANE_MULTIPLE, min(MAX_AGGREGATE_LANES, fit))
 
 
-def counted_together(size: int, lanes: int) -> int:
-    """Lanes whose visits :func:`run_aggregate` counts together: all of them when one lane's 16-bit
-    counts fill more than a quarter of TOGETHER_BYTES (they miss L1 anyway), else as many as fit, at
-    least 4 (a lane's next increment, far enough behind its last, never waits for it to be stored)."""
-    plane = 2 * size * size
-    return lanes if 4 * plane > TOGETHER_BYTES else max(4, TOGETHER_BYTES // plane)
+def counted_together(size: int) -> int:
+    """Lanes counted together by :func:`run_aggregate`: as many as TOGETHER_BYTES of 16-bit counts hold, at least 1."""
+    return max(1, TOGETHER_BYTES // (2 * size * size))
 
 
 def lane_groups(count: int, most: int) -> list[tuple[int, int]]:
@@ -472,7 +482,8 @@ def lane_groups(count: int, most: int) -> list[tuple[int, int]]:
     """
     units = -(-count // LANE_MULTIPLE)
     parts = np.array_split(np.arange(units), max(1, -(-units // (most // LANE_MULTIPLE))))
-    return [(int(part[0]) * LANE_MULTIPLE, min(int(part[-1] + 1) * LANE_MULTIPLE, count)) for part in parts if len(part)]
+    return [(int(part[0]) * LANE_MULTIPLE, min(int(part[-1] + 1) * LANE_MULTIPLE, count))
+            for part in parts if len(part)]
 
 
 def trajectories(params, points: int, burn_in: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,6 @@ that reproduces a build. This module loads no numba, so that ``fractaldream --he
 """
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 from fractaldream import __version__
@@ -18,11 +17,24 @@ from fractaldream.palettes import PALETTES
 #: The parameter vector v, in this order.
 FACTORS = ("x0", "y0", "a", "b", "c", "d")
 PRECISIONS = ("float32", "float64")
+#: Bounds that keep one attractor within a machine's memory and time: 4096 pixels a side take 64 MiB of visit
+#: counts per image; float64 keeps its whole orbit (16 bytes a point, 1.6 GB at the most points).
+MAX_SIZE = 4096
+MAX_POINTS = 100_000_000
+COUNT_BYTES_PER_PIXEL = 4
+MAX_SEED = 2**63 - 1
+#: Sampling ranges stay where the fast path's float32 still resolves a sine's argument (1/16 at 1e6, a whole turn at 1e8).
+MAX_RANGE = 1e6
 
 
 def factor_ranges(range_xy, range_abcd) -> list[tuple[float, float]]:
     """The (low, high) of each factor, in FACTORS order: x0 and y0 in ``range_xy``, a..d in ``range_abcd``."""
     return [tuple(range_xy)] * 2 + [tuple(range_abcd)] * 4
+
+
+def check_within(flag: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise UsageError(f"{flag} must lie in [{low:,}, {high:,}], got {value:,}")
 
 
 def check_palette(palette: str) -> None:
@@ -44,10 +56,12 @@ class RenderSettings:
     def validate(self) -> None:
         if self.size < 8:
             raise UsageError(f"--size must be at least 8, got {self.size}")
-        if self.points < 1:
-            raise UsageError(f"--points must be at least 1, got {self.points}")
-        if self.burn_in < 0:
-            raise UsageError(f"--burn-in must not be negative, got {self.burn_in}")
+        if self.size > MAX_SIZE:
+            counts = self.size**2 * COUNT_BYTES_PER_PIXEL
+            raise UsageError(f"--size must be at most {MAX_SIZE}, got {self.size}: the visit counts of one image alone "
+                             f"would take {counts / 2**30:,.1f} GiB")
+        check_within("--points", self.points, 1, MAX_POINTS)
+        check_within("--burn-in", self.burn_in, 0, MAX_POINTS)
         if not 0.0 <= self.min_coverage < 1.0:
             raise UsageError(f"--min-coverage must lie in [0, 1), got {self.min_coverage}")
         if self.precision not in PRECISIONS:
@@ -91,8 +105,7 @@ class BuildSettings:
 
     def validate(self) -> None:
         self.render.validate()
-        if self.seed < 0:
-            raise UsageError(f"--seed must not be negative, got {self.seed}")
+        check_within("--seed", self.seed, 0, MAX_SEED)
         if not self.palettes:
             raise UsageError("--palettes names no palette")
         for palette in self.palettes:
@@ -100,8 +113,8 @@ class BuildSettings:
         if len(set(self.palettes)) != len(self.palettes):
             raise UsageError("--palettes names a palette twice")
         for name, (low, high) in (("--range-abcd", self.range_abcd), ("--range-xy", self.range_xy)):
-            if not (math.isfinite(low) and math.isfinite(high) and low < high):
-                raise UsageError(f"{name} must be two finite numbers LOW < HIGH, got {low} {high}")
+            if not (-MAX_RANGE <= low < high <= MAX_RANGE):
+                raise UsageError(f"{name} must be two numbers LOW < HIGH within ±{MAX_RANGE:,.0f}, got {low} {high}")
 
     def describe(self, n: int) -> dict:
         """The content of build.json: enough to re-render any row exactly."""

@@ -26,19 +26,27 @@ def run_quick_bench(tmp_path, monkeypatch, *args):
     return out
 
 
+CONTEXT = ["real data (held out)", "ceiling (regressor)", "random codes (floor)", "shuffled codes (floor)",
+           "all-on image (floor)", "1-NN lookup in targets", "training-set oracle"]
+
+
 def check_report(out, models):
     folder = out / "fractal"
     with open(folder / "table.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     names = [row["model"] for row in rows]
-    assert names[:4] == ["real data (subset)", "regressor (ceiling)", "random codes (floor)", "shuffled codes (floor)"]
+    assert names[:len(CONTEXT)] == CONTEXT
     assert set(models) <= set(names)
-    for row in rows[4:]:
+    for row in rows[len(CONTEXT):]:
         assert float(row["ffd"]) >= 0 and 0 <= float(row["precision_reg"]) <= 1
-        assert row["dci_disentanglement"] != "" and row["r2_a"] != ""
+        if row["codes"] != "v (by construction)":
+            assert row["dci_disentanglement"] != "" and row["r2_abs_a"] != ""
+            assert float(row["mig_low"]) <= float(row["mig"]) <= float(row["mig_high"])
+    for baseline in rows[4:len(CONTEXT)]:
+        assert 0 <= float(baseline["retrieval"]) <= 1 and baseline["iou_matched_gain"] != ""
     table = (folder / "table.md").read_text()
     assert all(f"| {name} |" in table for name in names)
-    for figure in ("samples.png", "r2.png"):
+    for figure in ("samples.png", "r2.png", "renderer.png"):
         assert Image.open(folder / figure).size[0] > 100
     readme = (out / "README.md").read_text()
     assert "gans bench --dataset fractal" in readme and "--quick" in readme
@@ -75,7 +83,7 @@ def test_quick_bench_of_every_model_builds_its_own_data(tmp_path, monkeypatch):
     rows = check_report(run_quick_bench(tmp_path, monkeypatch), models)
     by_model = {row["model"]: row for row in rows}
     assert by_model["aae"]["codes"] == "encoder" and by_model["infogan"]["codes"] == "q_codes"
-    assert by_model["lsd"]["codes"] == "v" and float(by_model["lsd"]["r2_linear_mean"]) > 0.95  # v by construction
+    assert by_model["lsd"]["codes"] == "v (by construction)" and by_model["lsd"]["r2_linear_mean"] == ""
 
 
 def test_quick_bench_of_a_face_data_set_reports_the_inception_metrics(tmp_path, monkeypatch):
@@ -100,32 +108,39 @@ def test_quick_bench_of_a_face_data_set_reports_the_inception_metrics(tmp_path, 
 
 
 def test_report_from_rows(tmp_path):
-    factors = ["x0", "y0", "a", "b", "c", "d", "abs_a"]
-    r2 = {f"r2_{f}": 0.1 * i for i, f in enumerate(factors)}
+    targets = ["abs_a", "abs_b", "sign_ab", "c", "d"]
+    r2 = {f"r2_{t}": 0.1 * i for i, t in enumerate(targets)}
     rows = [
-        {"model": "real data (subset)", "codes": "-", "ffd": 0.01},
-        {"model": "regressor (ceiling)", "codes": "regressor(x)", **r2, "r2_nonlinear_mean": 0.25,
-         "r2_direct_mean": 0.5, **{f"r2_direct_{f}": 0.9 for f in factors}},
-        {"model": "random codes (floor)", "codes": "N(0, I)", **{k: 0.0 for k in r2}},
+        {"model": "real data (held out)", "codes": "-", "ffd": 0.01},
+        {"model": "ceiling (regressor)", "codes": "ceiling(x)", **r2, "r2_nonlinear_mean": 0.25,
+         "r2_nonlinear_mean_low": 0.2, "r2_nonlinear_mean_high": 0.3,
+         "r2_direct_mean": 0.5, **{f"r2_direct_{t}": 0.9 for t in targets}},
+        {"model": "random codes (floor)", "codes": "N(0, I)", **{k: 0.0 for k in r2}, "r2_nonlinear_mean": 0.0},
         {"model": "dcgan", "codes": "inversion", "steps": 10, "ffd": 1.5, **{k: 0.05 for k in r2}, "r2_nonlinear_mean": 0.05,
-         "iou": 0.3, "iou_shuffled": 0.2, "r2_direct_mean": 0.0, **{f"r2_direct_{f}": 0.0 for f in factors}},
+         "iou": 0.3, "iou_matched_gain": 0.2, "iou_matched_gain_low": 0.1, "iou_matched_gain_high": 0.3,
+         "retrieval": 0.4, "r2_direct_mean": 0.0, **{f"r2_direct_{t}": 0.0 for t in targets}},
     ]
     images = torch.rand(16, 3, 8, 8)
     figures = {"real": images, "dcgan": {"samples": images, "direct": (images[:8], images[:8])}}
     summary = {"command": "gans bench --dataset fractal", "machine": "test", "wall_minutes": 0.1,
-               "settings": {"quick": False}, "factors": factors}
+               "settings": {"quick": False}, "targets": targets}
     folder = write_report(tmp_path, "fractal", rows, figures, summary)
     table = (folder / "table.md").read_text()
     assert "| dcgan | inversion |" in table and "FID" not in table  # no Inception weights, no FID column
+    assert "0.200 [0.10, 0.30]" in table  # an estimate with its interval
     table_lines = [line for line in table.splitlines() if line.startswith("|")]
     assert "| R2 abs(a) |" in table and len({line.count("|") for line in table_lines}) == 1
     findings = json.loads((folder / "summary.json").read_text())["findings"]
-    assert any("identifiable from pixels (R^2 > 0.5): x0, y0, a, b, c, d, abs(a)" in line for line in findings)
-    assert any("stays well below" in line for line in findings)
-    assert {p.name for p in folder.iterdir()} >= {"table.csv", "table.md", "samples.png", "direct.png", "r2.png"}
+    assert any("abs(a) 0.90" in line for line in findings)
+    assert any(line.startswith("dcgan: coverage-matched IoU gain over shuffled pairs 0.200 [0.10, 0.30]")
+               for line in findings)
+    assert {p.name for p in folder.iterdir()} >= {"table.csv", "table.md", "samples.png", "direct.png", "r2.png",
+                                                   "renderer.png"}
     (folder / "NOTES.md").write_text("A reading kept across reruns.\n")
     write_report(tmp_path, "fractal", rows, figures, summary)
     assert "A reading kept across reruns." in (tmp_path / "README.md").read_text()
+    with pytest.raises(ValueError, match="nobody_declared"):
+        write_report(tmp_path, "fractal", [{**rows[0], "nobody_declared": 1.0}], figures, summary)
 
 
 @pytest.mark.parametrize(

@@ -127,7 +127,7 @@ def test_same_command_gives_the_same_data_set_whatever_the_workers(tmp_path):
     build_dataset(tmp_path / "two", 12, SMALL, workers=2, progress=False)
     build_dataset(tmp_path / "again", 12, SMALL, workers=1, progress=False)
     reference = snapshot(tmp_path / "one")
-    assert len(reference) == 2 + 12 * 2
+    assert len(reference) == 3 + 12 * 2  # build.json, params.csv, the writer lock .lock, two images each
     assert snapshot(tmp_path / "two") == reference == snapshot(tmp_path / "again")
 
 
@@ -176,7 +176,7 @@ def test_resume_after_sigkill_finishes_with_exactly_n_attractors(tmp_path):
     assert sorted(table["id"].unique()) == list(range(n)) and len(table) == 2 * n
     assert not table.duplicated(["id", "palette"]).any()
     on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
-    assert on_disk == {"build.json", "params.csv", *table["file"]}
+    assert on_disk == {"build.json", "params.csv", ".lock", *table["file"]}
 
 
 # -- bad input: one line, exit 2, nothing written or destroyed ---------------------------------------

@@ -192,7 +192,7 @@ def test_upload_new_sends_the_folder_with_the_public_flag(prepared):
     result = run("upload", prepared, "--new", "--public", client=fake)
     assert result.exit_code == 0, result.output
     assert fake.calls == [("dataset_create_new", (), dict(folder=str(prepared), public=True, quiet=False,
-                                                         dir_mode="zip", ignore_patterns=[]))]
+                                                         dir_mode="zip", ignore_patterns=[".lock"]))]
     assert "create the public data set someone/fractal-dream-test" in result.output
 
 
@@ -207,7 +207,7 @@ def test_upload_version_sends_the_message(prepared):
     result = run("upload", prepared, "--version", "-m", "more attractors", client=fake)
     assert result.exit_code == 0, result.output
     assert fake.calls == [("dataset_create_version", (), dict(folder=str(prepared), version_notes="more attractors",
-                                                             quiet=False, dir_mode="zip", ignore_patterns=[]))]
+                                                             quiet=False, dir_mode="zip", ignore_patterns=[".lock"]))]
 
 
 @pytest.mark.parametrize("args, message", [

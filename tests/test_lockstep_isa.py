@@ -14,13 +14,13 @@ from fractaldream import lockstep
 from fractaldream.attractor import MAX_CYCLE_PERIOD, cycle_period
 from fractaldream.sample import sample_parameters
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).absolute().parents[1]
 BATCH = dict(seed=5, count=40, points=30_000, burn_in=100, size=48)
 
 # Run in a fresh process with numba's target set to AVX2 + FMA (no AVX-512) and a cache of its own:
 # the kernels' machine code, and what they compute, written to the files named on the command line.
 AVX2_RUN = """
-import json, re, sys
+import json, sys
 import numpy as np
 from fractaldream import lockstep
 from fractaldream.sample import sample_parameters

@@ -22,7 +22,8 @@ def snapshot(folder):
 @pytest.fixture(scope="module")
 def scheduler():
     """A real cluster in this process: one worker with two threads, so chunks finish out of order."""
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                                  dashboard_address=None) as cluster:
         yield cluster.scheduler_address
 
 

@@ -15,6 +15,12 @@ def kaggle_group():
     """Publish a built data set on Kaggle."""
 
 
+exclude_option = click.option(
+    "--exclude", multiple=True, metavar="NAME",
+    help="Leave files of this name (or glob, e.g. '*.pem') out of the upload, anywhere in the folder; repeatable. "
+         "Credentials-like files (kaggle.json, .env, keys) are refused unless removed or excluded.")
+
+
 @kaggle_group.command("prepare")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--id", "dataset_id", required=True, metavar="OWNER/SLUG", help="Kaggle data set id.")
@@ -22,11 +28,12 @@ def kaggle_group():
 @click.option("--license", "license_name", default=DEFAULT_LICENSE, show_default=True,
               help="A Kaggle license name, e.g. CC0-1.0, CC-BY-4.0, CC-BY-SA-4.0.")
 @click.option("--zip-per-palette", is_flag=True, help="Pack the images as one images-<palette>.zip per palette.")
-def prepare_command(directory, dataset_id, title, license_name, zip_per_palette):
+@exclude_option
+def prepare_command(directory, dataset_id, title, license_name, zip_per_palette, exclude):
     """Write DIRECTORY/dataset-metadata.json for a built data set and check it as Kaggle would."""
     from fractaldream.kaggle.prepare import prepare
 
-    prepared = prepare(directory, dataset_id, title, license_name, zip_per_palette)
+    prepared = prepare(directory, dataset_id, title, license_name, zip_per_palette, exclude=exclude)
     for name in prepared.removed:
         click.echo(f"removed {name} (left by an earlier --zip-per-palette)", err=True)
     click.echo(f"wrote {directory / METADATA_FILE} for {prepared.metadata['id']}; "
@@ -40,7 +47,8 @@ def prepare_command(directory, dataset_id, title, license_name, zip_per_palette)
 @click.option("-m", "--message", help="Version notes.")
 @click.option("--public", is_flag=True, help="Make a new data set public (default private).")
 @click.option("--dry-run", is_flag=True, help="Print the files, sizes and metadata; contact no one.")
-def upload_command(directory, new, version, message, public, dry_run):
+@exclude_option
+def upload_command(directory, new, version, message, public, dry_run, exclude):
     """Upload DIRECTORY (prepared with `fractaldream kaggle prepare`) to Kaggle."""
     from fractaldream.kaggle.upload import plan_upload, upload
 
@@ -50,7 +58,7 @@ def upload_command(directory, new, version, message, public, dry_run):
         raise UsageError("--version needs -m MESSAGE")
     if new and message is not None:
         raise UsageError("-m MESSAGE goes with --version; a new data set has no version notes")
-    plan = plan_upload(directory, new=new, message=message, public=public)
+    plan = plan_upload(directory, new=new, message=message, public=public, exclude=exclude)
     if dry_run:
         print_plan(plan)
         return

@@ -16,11 +16,8 @@ from pathlib import Path
 
 from fractaldream.errors import FractalDreamError, UsageError
 
-HOW_TO_AUTHENTICATE = (
-    "create a token at https://www.kaggle.com/settings/api and either save the legacy kaggle.json as "
-    "~/.kaggle/kaggle.json (chmod 600), or export KAGGLE_USERNAME and KAGGLE_KEY, or export KAGGLE_API_TOKEN "
-    "(or save the token to ~/.kaggle/access_token)"
-)
+#: Where the kaggle package (kagglesdk) reads a new-style token from, whatever the config folder is.
+ACCESS_TOKEN_FILE = "~/.kaggle/access_token"
 
 log = logging.getLogger(__name__)
 _client = None
@@ -87,10 +84,18 @@ def _authenticated_api():
             api.authenticate()
         except SystemExit:
             why = _why_not_authenticated(path)
-            raise UsageError(f"no usable Kaggle credentials ({why}); {HOW_TO_AUTHENTICATE}") from None
+            raise UsageError(f"no usable Kaggle credentials ({why}); {how_to_authenticate(path)}") from None
         except Exception as error:  # a token that cannot be checked (offline, server error)
-            raise UsageError(f"Kaggle credentials could not be verified ({redact(error)}); {HOW_TO_AUTHENTICATE}") from None
+            raise UsageError(f"Kaggle credentials could not be verified ({redact(error)}); "
+                             f"{how_to_authenticate(path)}") from None
     return api
+
+
+def how_to_authenticate(config: Path) -> str:
+    """The ways to give credentials, naming the kaggle.json that the kaggle package reads (see :func:`config_file`)."""
+    return (f"create a token at https://www.kaggle.com/settings/api and either save the legacy kaggle.json as "
+            f"{config} (chmod 600), or export KAGGLE_USERNAME and KAGGLE_KEY, or export KAGGLE_API_TOKEN "
+            f"(or save the token to {ACCESS_TOKEN_FILE})")
 
 
 def _warn_if_readable_by_others(path: Path) -> None:

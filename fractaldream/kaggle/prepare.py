@@ -31,14 +31,17 @@ class Prepared:
 
 
 def prepare(directory, dataset_id: str, title: str = DEFAULT_TITLE, license_name: str = DEFAULT_LICENSE,
-            zip_per_palette: bool = False, progress: bool = True) -> Prepared:
-    """Write ``DIR/dataset-metadata.json`` (and the palette zips) for a built data set."""
+            zip_per_palette: bool = False, progress: bool = True, exclude=()) -> Prepared:
+    """Write ``DIR/dataset-metadata.json`` (and the palette zips) for a built data set.
+
+    Credentials-like files in the folder are refused, but those that ``exclude`` leaves out of the upload.
+    """
     directory = Path(directory)
     raise_if(id_problems(dataset_id) + title_problems(title) + license_problems([{"name": license_name}]),
              "invalid --id/--title/--license")
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a folder")
-    raise_if(folder_problems(directory), f"{directory} cannot be published")
+    raise_if(folder_problems(directory, exclude), f"{directory} cannot be published")
     settings = store.read_json(directory / store.BUILD_JSON)
     table = store.read_params(directory / store.PARAMS_CSV)
     palettes = list(dict.fromkeys(table["palette"]))

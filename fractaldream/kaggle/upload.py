@@ -9,8 +9,9 @@ from pathlib import Path
 from fractaldream import store
 from fractaldream.errors import FractalDreamError, UsageError
 from fractaldream.kaggle import client
-from fractaldream.kaggle.folder import is_palette_zip, validate
+from fractaldream.kaggle.folder import excluded, is_palette_zip, validate
 from fractaldream.kaggle.metadata import METADATA_FILE
+from fractaldream.lock import LOCK_FILE
 
 #: Files the kaggle package never uploads as data.
 NOT_UPLOADED = {METADATA_FILE, "datapackage.json", *(f"dataset-cover-image{e}" for e in (".png", ".jpg", ".jpeg", ".webp"))}
@@ -47,21 +48,28 @@ class Uploaded:
     unknown_tags: list[str]
 
 
-def plan_upload(directory, new: bool, message: str | None = None, public: bool = False) -> UploadPlan:
-    """Creating the data set (``new``) or a new version of it, checked as Kaggle would check it."""
+def plan_upload(directory, new: bool, message: str | None = None, public: bool = False, exclude=()) -> UploadPlan:
+    """Creating the data set (``new``) or a new version of it, checked as Kaggle would check it.
+
+    Files named as ``exclude`` says (names or globs, anywhere in the folder) and the build's writer lock stay home.
+    """
     directory = Path(directory)
     if not new and not (message or "").strip():
         raise UsageError("a new version needs a non-empty -m MESSAGE")
     if public and not new:
         raise UsageError("--public applies to --new only; a version keeps the data set's visibility")
-    metadata = validate(directory)
+    metadata = validate(directory, exclude)
     zipped = any(is_palette_zip(str(r.get("path"))) for r in metadata.get("resources", []))
-    plan = UploadPlan(directory, metadata, new, message, public, ignore_patterns=[f"{store.IMAGES}/"] if zipped else [])
+    # The kaggle package matches a pattern against paths relative to the folder, or to a sub-folder it zips.
+    ignored = [LOCK_FILE, *(path for name in exclude for path in (name, f"*/{name}"))]
+    plan = UploadPlan(directory, metadata, new, message, public,
+                      ignore_patterns=ignored + ([f"{store.IMAGES}/"] if zipped else []))
     for entry in sorted(directory.iterdir()):
-        if entry.name in NOT_UPLOADED or (entry.is_dir() and f"{entry.name}/" in plan.ignore_patterns):
+        if (entry.name in NOT_UPLOADED or entry.name == LOCK_FILE or excluded(entry.name, exclude)
+                or (entry.is_dir() and f"{entry.name}/" in plan.ignore_patterns)):
             continue
         if entry.is_dir():
-            files = [p for p in entry.rglob("*") if p.is_file()]
+            files = [p for p in entry.rglob("*") if p.is_file() and not excluded(p.name, exclude)]
             plan.items.append((f"{entry.name}.zip", sum(p.stat().st_size for p in files),
                                f"folder {entry.name}/ zipped: {len(files):,} files, size before zipping"))
         else:

@@ -3,6 +3,8 @@ on each feature space available (Inception when its weights are there; for FDD t
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 
@@ -18,6 +20,13 @@ COLUMNS = [
     Column("ffd", "FFD"), Column("kid_mean_reg", "KID reg"), Column("precision_reg", "P reg"),
     Column("recall_reg", "R reg"),
 ]
+
+
+def data_fingerprint(images: torch.Tensor, targets: np.ndarray) -> str:
+    """A hash of the data itself, its decoded images and targets: the key of its cached statistics."""
+    digest = hashlib.sha256(np.ascontiguousarray(images.numpy()).tobytes())
+    digest.update(np.ascontiguousarray(targets, dtype=np.float64).tobytes())
+    return digest.hexdigest()
 
 
 def rows_sample(n_total: int, n: int, seed: int) -> np.ndarray:

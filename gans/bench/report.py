@@ -18,30 +18,46 @@ from gans.bench.columns import TRAINING, Column
 from gans.bench.correspondence import shown
 
 
-def declared_columns(factors) -> list[Column]:
+#: Beside a column's key, the bounds of its interval: ``<key>_low`` and ``<key>_high``.
+BOUNDS = ("_low", "_high")
+
+
+def declared_columns() -> list[Column]:
     """Every column a row may fill, in table order."""
-    return TRAINING + distribution.COLUMNS + correspondence.columns(factors)
+    return TRAINING + distribution.COLUMNS + correspondence.columns()
 
 
-def columns(rows: list[dict], factors) -> list[Column]:
+def _filled(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def columns(rows: list[dict]) -> list[Column]:
     """The table's columns: those declared for the table that some row fills."""
-    filled = {k for row in rows for k, v in row.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
-    return [c for c in declared_columns(factors) if c.in_table and c.key in filled]
+    filled = {k for row in rows for k, v in row.items() if _filled(v)}
+    return [c for c in declared_columns() if c.in_table and c.key in filled]
 
 
-def check_declared(rows: list[dict], factors) -> None:
-    declared = {c.key for c in declared_columns(factors)}
+def check_declared(rows: list[dict]) -> None:
+    declared = {c.key + bound for c in declared_columns() for bound in ("", *BOUNDS)}
     undeclared = sorted({k for row in rows for k in row} - declared)
     if undeclared:
         raise ValueError(f"result keys no module declares as a column: {', '.join(undeclared)}")
 
 
 def fmt(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if not _filled(value):
         return ""
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) >= 100 else f"{value:.3f}"
     return str(value)
+
+
+def cell(row: dict, key: str) -> str:
+    """A value, with its 95% interval where the row has one: ``0.512 [0.49, 0.53]``."""
+    low, high = row.get(key + BOUNDS[0]), row.get(key + BOUNDS[1])
+    if _filled(low) and _filled(high):
+        return f"{fmt(row.get(key))} [{low:.2f}, {high:.2f}]"
+    return fmt(row.get(key))
 
 
 def table_csv(rows: list[dict]) -> bytes:
@@ -53,10 +69,10 @@ def table_csv(rows: list[dict]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def table_md(rows: list[dict], factors) -> str:
-    cols = columns(rows, factors)
+def table_md(rows: list[dict]) -> str:
+    cols = columns(rows)
     lines = ["| " + " | ".join(c.header for c in cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(fmt(row.get(c.key)) for c in cols) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(row, c.key) for c in cols) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -108,79 +124,101 @@ def direct_figure(figures: dict, path: Path) -> bool:
     return True
 
 
-def r2_figure(rows: list[dict], factors, path: Path) -> bool:
-    """Left: GBT-probe R^2 of learned codes (with ceiling and floors). Right: R^2 of the regressor's reading of G(v)."""
+def _errors(row: dict, key: str) -> tuple[float, float]:
+    """(below, above) the estimate for an error bar; zero where the row has no interval."""
+    low, high = row.get(key + BOUNDS[0]), row.get(key + BOUNDS[1])
+    if not (_filled(low) and _filled(high)):
+        return 0.0, 0.0
+    return max(row[key] - low, 0.0), max(high - row[key], 0.0)
+
+
+def _bars(ax, labels: list[str], rows: list[dict], keys: list[str], title: str, ylabel: str, floor: float) -> None:
+    """Grouped bars: one group per key, one bar per row, with the rows' 95% intervals as error bars."""
     import matplotlib.pyplot as plt
 
-    panels = [
-        ("codes of real images -> v (GBT probe)", "r2_", [r for r in rows if f"r2_{factors[0]}" in r and r.get("codes") != "v"]),
-        ("regressor(G(v)) -> v (direct)", "r2_direct_",
-         list({r["model"]: r for r in reversed(rows) if f"r2_direct_{factors[0]}" in r}.values())[::-1]),
-    ] if factors else []
-    panels = [p for p in panels if p[2]]
+    colours = plt.get_cmap("tab20").colors
+    x = np.arange(len(keys))
+    width = 0.8 / len(rows)
+    for i, row in enumerate(rows):
+        heights = [max(row[k], floor) for k in keys]
+        errors = np.array([_errors(row, k) for k in keys]).T
+        ax.bar(x + i * width, heights, width, yerr=errors, capsize=2, label=labels[i], color=colours[i % len(colours)])
+    ax.set_xticks(x + 0.4 - width / 2, [shown(k.removeprefix("r2_").removeprefix("direct_")) for k in keys])
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_ylim(floor, 1.0)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)  # below: bars stay visible
+
+
+def r2_figure(rows: list[dict], targets, path: Path) -> bool:
+    """Left: GBT-probe R^2 of codes of real images per identifiable target (ceiling and floors beside the
+    models). Right: R^2 of the ceiling's reading of G(v) against the targets of the held-out v."""
+    import matplotlib.pyplot as plt
+
+    coded = [r for r in rows if targets and _filled(r.get(f"r2_{targets[0]}"))]
+    rendered = list({r["model"]: r for r in rows if targets and _filled(r.get(f"r2_direct_{targets[0]}"))}.values())
+    panels = [(scored, title, prefix) for scored, title, prefix in (
+        (coded, "codes of real images -> targets (GBT probe, 95% CI)", "r2_"),
+        (rendered, "ceiling(G(v)) -> targets of held-out v", "r2_direct_")) if scored]
     if not panels:
         return False
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.2), squeeze=False)
-    colours = plt.get_cmap("tab20").colors
-    x = np.arange(len(factors))
-    for ax, (title, prefix, scored) in zip(axes[0], panels):
-        width = 0.8 / len(scored)
-        for i, row in enumerate(scored):
-            with_codes = prefix == "r2_" and row.get("codes") not in (None, "-")
-            label = f"{row['model']} [{row['codes']}]" if with_codes else row["model"]
-            ax.bar(x + i * width, [max(row[f"{prefix}{f}"], -0.1) for f in factors], width, label=label,
-                   color=colours[i % len(colours)])
-        ax.set_xticks(x + 0.4 - width / 2, factors)
-        ax.set_title(title)
-        ax.set_ylabel("held-out R$^2$ (clipped at -0.1)")
-        ax.axhline(0, color="black", linewidth=0.5)
-        ax.set_ylim(-0.1, 1.0)
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)  # below: bars stay visible
+    for ax, (scored, title, prefix) in zip(axes[0], panels):
+        labels = [f"{r['model']} [{r['codes']}]" if prefix == "r2_" else r["model"] for r in scored]
+        _bars(ax, labels, scored, [f"{prefix}{t}" for t in targets], title, "held-out R$^2$ (clipped at -0.1)", -0.1)
+    _save_figure(fig, path)
+    return True
+
+
+def renderer_figure(rows: list[dict], path: Path) -> bool:
+    """The renderer metrics of G(v) on held-out v, models beside the baselines, with 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    scored = list({r["model"]: r for r in rows if _filled(r.get("iou_matched_gain"))}.values())
+    if not scored:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    _bars(ax, [r["model"] for r in scored], scored, ["iou_matched_gain", "retrieval"],
+          "G(v) against FD(v) on held-out v: coverage-matched IoU gain, retrieval top-1 of 10 (chance 0.1)",
+          "score", min(0.0, min(r["iou_matched_gain"] for r in scored)))
     _save_figure(fig, path)
     return True
 
 
 # -- README -------------------------------------------------------------------------------------
+def _with_interval(row: dict | None, key: str) -> str:
+    return (cell(row, key) if row else "") or "n/a"
+
+
 def findings(rows: list[dict], summary: dict) -> list[str]:
     """Plain statements read off the table (no judgement beyond the thresholds written here)."""
-    factors = summary.get("factors") or []
+    targets = summary.get("targets") or []
     by_name = {r["model"]: r for r in rows}
-    ceiling = by_name.get("regressor (ceiling)")
+    ceiling = by_name.get("ceiling (regressor)")
     lines = []
     if summary["settings"].get("quick"):
-        lines.append("This is a `--quick` smoke test (tiny data, a few training steps): the numbers test the pipeline and mean nothing.")
+        lines.append("This is a `--quick` smoke test (tiny data, a few training steps): the numbers test the pipeline "
+                     "and mean nothing.")
     if ceiling is None:
         return lines
-    identifiable = [f for f in factors if ceiling.get(f"r2_direct_{f}", 0) > 0.5]
-    lines.append("Regressor ceiling (held-out R^2 of image -> v): "
-                 + ", ".join(f"{shown(f)} {ceiling[f'r2_direct_{f}']:.2f}" for f in factors)
-                 + f"; identifiable from pixels (R^2 > 0.5): {', '.join(map(shown, identifiable)) or 'none'}.")
-    models = [r for r in rows if "steps" in r and "r2_nonlinear_mean" in r and r.get("codes") != "v"]
-    floor = by_name.get("random codes (floor)")
-    if models and identifiable:
-        def score(row):
-            return float(np.mean([row[f"r2_{f}"] for f in identifiable]))
-
-        best = max(models, key=score)
-        ceiling_score = score(ceiling)
-        lines.append(f"Best learned code: {best['model']} [{best['codes']}], mean GBT-probe R^2 on the identifiable factors "
-                     f"{score(best):.2f}, against {ceiling_score:.2f} for the regressor and "
-                     f"{score(floor):.2f} for random codes.")
-        verdict = ("reaches" if score(best) >= 0.8 * ceiling_score else "stays well below")
-        lines.append(f"Strong correspondence would mean a code recovering v nearly as well as the regressor does from "
-                     f"pixels (>= 80% of the ceiling); the best code {verdict} that.")
+    lines.append("Ceiling (held-out R^2 of image -> identifiable targets, read by a regressor trained on the stream): "
+                 + ", ".join(f"{shown(t)} {ceiling[f'r2_direct_{t}']:.2f}" for t in targets) + ".")
+    models = [r for r in rows if "steps" in r and _filled(r.get("r2_nonlinear_mean"))]
+    if models:
+        best = max(models, key=lambda row: row["r2_nonlinear_mean"])
+        lines.append(f"Best learned code: {best['model']} [{best['codes']}], mean GBT-probe R^2 over the targets "
+                     f"{_with_interval(best, 'r2_nonlinear_mean')}, against {_with_interval(ceiling, 'r2_nonlinear_mean')} "
+                     f"for the ceiling's codes and {_with_interval(by_name.get('random codes (floor)'), 'r2_nonlinear_mean')} "
+                     f"for random codes.")
     if summary.get("fd_jumpiness") is not None:
         lines.append(f"Along straight v-paths FD itself changes unevenly (max step / mean step {summary['fd_jumpiness']:.2f}; "
                      "1 is even); \"path tracking\" is the correlation of G's step sizes with FD's (1: G changes where FD does).")
-    direct = [r for r in rows if "iou" in r]
-    seen = set()
-    for row in direct:
-        if row["model"] in seen:
-            continue
-        seen.add(row["model"])
-        lines.append(f"{row['model']}: IoU(G(v), FD(v)) {row['iou']:.3f} vs {row['iou_shuffled']:.3f} for shuffled pairs; "
-                     f"R^2 of the regressor's reading of G(v) against v {row['r2_direct_mean']:.2f} "
-                     f"(ceiling {ceiling['r2_direct_mean']:.2f}).")
+    for name in dict.fromkeys(r["model"] for r in rows if _filled(r.get("iou_matched_gain"))):
+        row = by_name[name]
+        lines.append(f"{name}: coverage-matched IoU gain over shuffled pairs {_with_interval(row, 'iou_matched_gain')}, "
+                     f"retrieval top-1 of 10 {_with_interval(row, 'retrieval')} (chance 0.1), plain IoU "
+                     f"{_with_interval(row, 'iou')}.")
     return lines
 
 
@@ -190,9 +228,10 @@ NOTES = "NOTES.md"
 
 def write_readme(out: Path) -> None:
     sections = ["# Benchmark results\n",
-                "Written by `gans bench`; each table is reproduced by the command above it. "
-                "FID appears only when pytorch-fid's Inception weights were available; FFD (Frechet distance on the "
-                "FDD parameter regressor's features) needs no download. \"reg\" columns use the regressor's features.\n"]
+                "Written by `gans bench`; each table is reproduced by the command above it. Brackets hold 95% "
+                "bootstrap intervals. FID appears only when pytorch-fid's Inception weights were available; FFD "
+                "(Frechet distance on the features of the FDD ceiling regressor) needs no download. \"reg\" columns "
+                "use the ceiling's features.\n"]
     for summary_path in sorted(out.glob("*/summary.json")):
         summary = json.loads(summary_path.read_text())
         dataset = summary_path.parent.name
@@ -206,7 +245,7 @@ def write_readme(out: Path) -> None:
         if notes.exists():
             sections.append(notes.read_text())
         for name, caption in (("samples.png", "Samples"), ("direct.png", "G(v) against FD(v)"),
-                              ("r2.png", "Per-factor R^2")):
+                              ("renderer.png", "Renderer metrics on held-out v"), ("r2.png", "Per-target R^2")):
             if (summary_path.parent / name).exists():
                 sections.append(f"![{caption}]({dataset}/{name})\n")
     write_atomic(out / "README.md", "\n".join(sections).encode())
@@ -215,14 +254,14 @@ def write_readme(out: Path) -> None:
 def write_report(out: Path, dataset: str, rows: list[dict], figures: dict, summary: dict) -> Path:
     folder = out / dataset
     folder.mkdir(parents=True, exist_ok=True)
-    factors = summary.get("factors") or []
-    check_declared(rows, factors)
+    check_declared(rows)
     write_atomic(folder / "table.csv", table_csv(rows))
     header = f"<!-- {summary['command']} -->\n\n"
-    write_atomic(folder / "table.md", (header + table_md(rows, factors)).encode())
+    write_atomic(folder / "table.md", (header + table_md(rows)).encode())
     samples_figure(figures, folder / "samples.png")
     direct_figure(figures, folder / "direct.png")
-    r2_figure(rows, factors, folder / "r2.png")
+    renderer_figure(rows, folder / "renderer.png")
+    r2_figure(rows, summary.get("targets") or [], folder / "r2.png")
     summary = {**summary, "findings": findings(rows, summary)}
     write_atomic(folder / "summary.json", json.dumps(summary, indent=2, default=str).encode())
     write_readme(out)

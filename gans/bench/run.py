@@ -21,14 +21,14 @@ import numpy as np
 import torch
 
 from fractaldream.errors import FractalDreamError, UsageError
+from fractaldream.identifiable import TARGETS
 from fractaldream.store import write_atomic
 from gans.bench.budget import train_models
-from gans.bench.distribution import DistributionScores, UnitRange, rows_sample
+from gans.bench.distribution import DistributionScores, UnitRange, data_fingerprint, rows_sample
 from gans.bench.report import write_report
 from gans.bench.settings import BenchSettings
 from gans.data.loading import load_data
 from gans.datasets import record
-from gans.metrics.regressor import fingerprint
 from gans.models import model_class
 from gans.training.device import pick_device
 from gans.training.monitor import METRICS
@@ -87,12 +87,15 @@ def run_bench(settings: BenchSettings) -> Path:
     log(f"{settings.dataset}: {len(data.images)} images at {settings.image_size}x{settings.image_size}")
     real = UnitRange(data.images)
     fractal = _fractal_evaluation(settings, data, data_folder, real)
-    v = fractal.v if fractal else np.zeros(0)
+    v = fractal.raw_v if fractal else np.zeros(0)
     extractors = {"fdd-regressor": fractal.features} if fractal else {}
-    distribution = DistributionScores(settings, real, fingerprint(data.images, v), extractors, log)
+    distribution = DistributionScores(settings, real, data_fingerprint(data.images, v), extractors, log)
 
-    held_out = real[rows_sample(len(real), settings.profile["n_generated"], settings.seed + 1)]
-    rows = [{"model": "real data (subset)", "codes": "-", **distribution(held_out)}]
+    n_generated = settings.profile["n_generated"]
+    held_out = (fractal.held_out_real(n_generated) if fractal
+                else real[rows_sample(len(real), n_generated, settings.seed + 1)])
+    rows = [{"model": "real data (held out)" if fractal else "real data (subset)", "codes": "-",
+             **distribution(held_out)}]
     rows += fractal.context_rows() if fractal else []
     figures = {"real": real[:64]}
     train_seconds = settings.budget_minutes * 60 * settings.profile.get("train_share", 0) / len(settings.models)
@@ -103,7 +106,8 @@ def run_bench(settings: BenchSettings) -> Path:
             continue
         log(f"{model}: evaluating")
         run = load_run(trained.run_dir, settings.device)
-        samples = run.sample_images(settings.profile["n_generated"], settings.seed)
+        samples = (run.generate_for_v(fractal.sample_v(n_generated, settings.seed), settings.seed) if run.takes_v
+                   else run.sample_images(n_generated, settings.seed))
         base = {"model": model, "steps": trained.steps, "train_s": trained.train_s,
                 "images_per_s": trained.images_per_s, **distribution(samples)}
         figures[model] = {"samples": samples[:64]}
@@ -120,7 +124,7 @@ def run_bench(settings: BenchSettings) -> Path:
         "wall_minutes": (time.perf_counter() - started) / 60,
         "settings": {k: v for k, v in asdict(settings).items() if k != "progress"},
         "fd_jumpiness": fractal.fd_jumpiness if fractal else None,
-        "factors": list(fractal.factors) if fractal else [],
+        "targets": list(TARGETS) if fractal else [],
         "inception": distribution.inception,
     }
     out = write_report(Path(settings.out), settings.dataset, rows, figures, summary)

@@ -11,17 +11,21 @@ from gans.datasets import benchmarked
 from gans.models import MODELS
 
 #: Sizes of every evaluation, per profile; ``quick`` is a smoke test of a few minutes on 2 CPU cores.
+#: ``n_codes`` real images get codes (MIG, SAP and DCI need 10,000 to be worth reading; the probes'
+#: held-out 30% is then 3,000); ``n_direct`` held-out vectors v, fresh from the stream, get G(v);
+#: intervals are bootstrap intervals, ``*_resamples`` resamples each (DCI refits its forests each time).
 PROFILES = {
     "default": dict(
-        batch_size=64, calibration_steps=20, train_share=0.5, regressor_images=60_000,
-        n_generated=2000, n_codes=1000, n_inversion=128, inversion_steps=100, encoder_steps=200,
-        n_direct=500, paths=4, path_steps=12, n_real_fid=2000,
+        batch_size=64, calibration_steps=20, train_share=0.5, ceiling_attractors=None,
+        n_generated=2000, n_codes=10_000, n_inversion=1000, inversion_steps=100, inversion_restarts=3,
+        encoder_max_steps=5000, n_direct=2000, paths=4, path_steps=12, n_real_fid=2000,
+        mig_resamples=100, dci_resamples=10,
     ),
     "quick": dict(
-        batch_size=16, calibration_steps=0, steps=6, regressor_images=200,
-        n_generated=64, n_codes=48, n_inversion=16, inversion_steps=5, encoder_steps=10,
-        n_direct=24, paths=2, path_steps=4, n_real_fid=64,
-        fdd_n=96, fdd_points=20_000,
+        batch_size=16, calibration_steps=0, steps=6, ceiling_attractors=600,
+        n_generated=64, n_codes=48, n_inversion=16, inversion_steps=5, inversion_restarts=2,
+        encoder_max_steps=20, n_direct=24, paths=2, path_steps=4, n_real_fid=64,
+        mig_resamples=5, dci_resamples=2, fdd_n=96, fdd_points=20_000,
     ),
 }
 

@@ -41,11 +41,24 @@ def check_codes_and_factors(codes, factors) -> tuple[np.ndarray, np.ndarray]:
     return codes, factors
 
 
+def scores_on_split(codes: np.ndarray, factors: np.ndarray, is_test: np.ndarray) -> dict:
+    """The probes and DCI, fitted on the rows where ``is_test`` is False and scored on the others."""
+    train, test = np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    scores = dci(codes, factors, train, test)
+    scores.pop("importance")
+    return {**scores, "r2_linear": linear_probe_r2(codes, factors, train, test)}
+
+
+def held_out_mask(n: int, test_fraction=defaults.TEST_FRACTION, seed=defaults.SEED) -> np.ndarray:
+    """The held-out rows of a split of n rows, as a boolean mask."""
+    is_test = np.zeros(n, dtype=bool)
+    is_test[train_test_rows(n, test_fraction, seed)[1]] = True
+    return is_test
+
+
 def correspondence(codes, factors, test_fraction=defaults.TEST_FRACTION, seed=defaults.SEED) -> dict:
     """Every score in ``KEYS``; the R^2 lists have one entry per factor column."""
     codes, factors = check_codes_and_factors(codes, factors)
-    train, test = train_test_rows(len(codes), test_fraction, seed)
-    scores = dci(codes, factors, train, test)
-    scores.pop("importance")
-    scores.update(mig=mig(codes, factors), sap=sap(codes, factors), r2_linear=linear_probe_r2(codes, factors, train, test))
+    scores = scores_on_split(codes, factors, held_out_mask(len(codes), test_fraction, seed))
+    scores.update(mig=mig(codes, factors), sap=sap(codes, factors))
     return {key: scores[key] for key in KEYS}

@@ -34,19 +34,24 @@ BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_STATISTIC_RESAMPLES = 200
 BOOTSTRAP_LEVEL = 0.95
 
-#: The FDD parameter regressor: epochs etc. chosen to train in about a minute at 32x32 on 2 CPU cores.
+#: The FDD ceiling (gans.metrics.regressor): a CNN reading the identifiable targets, trained on the stream.
+#: Each of its ``CEILING_ATTRACTORS`` distinct attractors is seen ``passes`` times (a random symmetric variant
+#: each time); it is scored on ``CEILING_HELD_OUT`` held-out attractors of the stream.
 REGRESSOR = {
-    "image_size": 32,
     "width": 32,
     "features": 128,
-    "epochs": 15,
-    "batch_size": 64,
+    "passes": 2,
+    "batch_size": 128,
     "lr": 2e-3,
     "weight_decay": 1e-4,
-    "test_fraction": 0.2,
     "seed": 0,
-    # Train on the map's exact symmetries (see regressor.symmetric_variants); needs x0/y0 ranges symmetric about 0.
-    "symmetries": True,
-    # Also predict |a|..|d| (see regressor.MAGNITUDES).
-    "magnitudes": True,
+    # Processes rendering the stream (only the speed depends on it).
+    "render_workers": 2,
 }
+CEILING_ATTRACTORS = 100_000
+CEILING_HELD_OUT = 5_000
+#: A smoke-test ceiling (tests, ``gans bench --quick``): seconds, and no ceiling at all as a measurement.
+CEILING_TINY_ATTRACTORS = 600
+#: The learning curve's budgets of distinct attractors; each trains on at least ``CEILING_CURVE_MIN_IMAGES`` images.
+CEILING_CURVE = (3_000, 10_000, 30_000, 100_000, 200_000)
+CEILING_CURVE_MIN_IMAGES = 100_000

@@ -1,14 +1,28 @@
-"""The FDD parameter regressor: a CNN image -> v (normalised to [-1, 1]).
+"""The FDD ceiling: a CNN that reads an image's identifiable targets, trained on the stream.
 
-Its held-out R^2 per parameter is the ceiling of what pixels determine about v (the map is odd, so
-some parameters are not identifiable from the picture); its penultimate features define FFD.
-A trained regressor is saved under ``<cache>/regressors/<hash>.pt``, the hash covering the data
-(the decoded images and parameters) and the configuration, and reused whenever both match.
+What an image determines about its v is |a|, |b|, sign(a b), c and d (``fractaldream.identifiable``).
+The ceiling estimates how much of it pixels give away: a regressor trained on many distinct attractors
+of ``FractalDreamStream``, rendered exactly as the evaluated data set was (its ``BuildSettings``, its
+palettes cycled chunk by chunk, resized as the loader resizes), and scored on a held-out segment of
+the stream. Its training stream (seed ``TRAIN_SEED``) never meets a built data set, nor the bench's
+held-out stream (another seed). Each attractor is seen ``passes`` times, each time as one of its eight
+variants under the map's exact symmetries, image and targets transformed together.
+
+All five targets are regressed with MSE on standardised targets; the sign target is the +-1 number,
+so its estimate is E[sign | image] and its score the R^2 of the +-1 target, as
+``gans.metrics.correspondence`` scores sign targets; its accuracy (the estimate's sign) is reported too.
+A trained ceiling is saved under ``<cache>/regressors/<hash>.pt``, keyed by the render settings, the
+image size, the budgets, the training configuration and ``VERSION``, and reused whenever they match.
 """
 
+from __future__ import annotations
+
+import dataclasses
 import hashlib
 import io
 import json
+import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,24 +30,33 @@ import numpy as np
 import torch
 from sklearn.metrics import r2_score
 from torch import nn
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from fractaldream.errors import FractalDreamError
-from fractaldream.identifiable import ANTI_DIAGONAL, ROW_FLIP, TURN, Symmetry
+from fractaldream.errors import UsageError
+from fractaldream.identifiable import ANTI_DIAGONAL, ROW_FLIP, SIGN_TARGETS, TARGETS, TURN, identifiable_targets
+from fractaldream.settings import BuildSettings
 from fractaldream.store import write_atomic
+from fractaldream.stream import FractalDreamStream
 from gans.data.cache import cache_root
 from gans.data.pixels import unit
-from gans.datasets import FDD_FACTORS
 from gans.metrics import defaults
+from gans.metrics.uncertainty import Interval, bootstrap_intervals
 
-#: Bump when the architecture or training changes, so old cached regressors are not reused.
-VERSION = 2
+#: Bump when the architecture, the data or the training changes, so old cached ceilings are not reused.
+VERSION = 3
+#: The stream seed the ceiling trains on (the bench holds out its own seed's attractors).
+TRAIN_SEED = 1
+#: The held-out segment: chunks of the training seed this far on, beyond any training budget.
+HELD_OUT_FIRST_CHUNK = 10**9
+#: Fields of the configuration that decide how fast, not what: left out of the cache key.
+NOT_IN_KEY = ("render_workers",)
 
 
 class ParameterRegressor(nn.Module):
     """Four conv blocks, a 4x4 pool and a ``features``-wide penultimate layer; input in [0, 1]."""
 
-    def __init__(self, outputs: int = 6, width: int = 32, features: int = 128):
+    def __init__(self, outputs: int = len(TARGETS), width: int = 32, features: int = 128):
         super().__init__()
 
         def block(c_in, c_out):
@@ -55,122 +78,116 @@ class ParameterRegressor(nn.Module):
         return self.head(self.features(images))
 
 
-def fingerprint(images: torch.Tensor, v: np.ndarray) -> str:
-    """A hash of the data itself: the decoded images and their parameter vectors."""
-    digest = hashlib.sha256(np.ascontiguousarray(images.numpy()).tobytes())
-    digest.update(np.ascontiguousarray(v, dtype=np.float64).tobytes())
-    return digest.hexdigest()
+# -- the stream, rendered as the evaluated data set was ---------------------------------------------------
+class _SegmentChunks(Dataset):
+    """Chunk ``first + k`` of the stream, in palette ``k mod P``, as the loader would give its images."""
+
+    def __init__(self, build: BuildSettings, image_size: int, first: int):
+        self.streams = [FractalDreamStream(build, TRAIN_SEED, palette, normalize=False) for palette in build.palettes]
+        self.image_size, self.first = image_size, first
+
+    def __len__(self):
+        return 2**62
+
+    def __getitem__(self, k: int):
+        accepted = self.streams[k % len(self.streams)].chunk(self.first + k)
+        if not accepted:
+            return np.zeros((0, 3, self.image_size, self.image_size), np.uint8), np.zeros((0, 6))
+        images, v = zip(*accepted)
+        return as_loaded(np.stack(images), self.image_size), np.stack(v)
 
 
-def _apply(symmetry: Symmetry, images: torch.Tensor, v: torch.Tensor):
-    """``symmetry`` (of :mod:`fractaldream.identifiable`) applied to images (..., H, W) and their v."""
-    flipped = [dim for dim, flip in ((-2, symmetry.flip_rows), (-1, symmetry.flip_columns)) if flip]
-    images = images.flip(flipped) if flipped else images
-    images = images.transpose(-1, -2) if symmetry.transpose else images
-    return images, v[:, list(symmetry.permutation)] * torch.tensor(symmetry.signs, dtype=v.dtype)
+def as_loaded(images: np.ndarray, image_size: int) -> np.ndarray:
+    """Rendered images (n, S, S, 3) -> (n, 3, s, s), resized as ``gans.data.loading`` resizes a data set's PNGs."""
+    if images.shape[1] == image_size:
+        return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+    from PIL import Image
+
+    from gans.data.loading import image_transform
+
+    resize = image_transform(image_size)
+    return np.stack([resize(Image.fromarray(image)).numpy() for image in images])
 
 
-def symmetric_variants(images: torch.Tensor, v: torch.Tensor, generator: torch.Generator):
-    """Each (image, v) replaced by one of its eight variants under the map's exact symmetries, at random.
+def stream_segment(build: BuildSettings, image_size: int, first_chunk: int, n: int, workers: int = 0,
+                   progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The first n accepted attractors from chunk ``first_chunk`` on of the training stream: uint8 images
+    (n, 3, s, s) and raw v (n, 6). The same for any number of rendering ``workers``."""
+    loader = DataLoader(_SegmentChunks(build, image_size, first_chunk), batch_size=None, num_workers=workers,
+                        prefetch_factor=4 if workers else None)
+    images, v, count = [], [], 0
+    with tqdm(total=n, desc="rendering attractors", unit="attractor", unit_scale=True, disable=not progress) as bar:
+        for chunk_images, chunk_v in loader:
+            images.append(np.asarray(chunk_images))
+            v.append(np.asarray(chunk_v, np.float64))
+            count += len(chunk_v)
+            bar.update(len(chunk_v))
+            if count >= n:
+                break
+    return np.concatenate(images)[:n], np.concatenate(v)[:n]
 
-    Training on them shows the regressor what the picture cannot tell apart. The symmetries change
-    signs of v, so they hold for normalised v only where the ranges of v are symmetric about 0.
+
+# -- augmentation -------------------------------------------------------------------------------------------
+def symmetric_variants(images: np.ndarray, v: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each (image (3, S, S), raw v) replaced by one of its eight variants under the exact symmetries, at random.
+
+    The variant's image is exactly the render of the variant's v, so the targets follow from v. Training on
+    them shows the regressor what the picture cannot tell apart, and how c and d move with its orientation.
     """
-    choice = torch.randint(8, (len(images),), generator=generator)
-    images, v = images.clone(), v.clone()
+    choice = rng.integers(8, size=len(images))
+    images, v = images.copy(), v.copy()
     for bit, symmetry in ((4, ROW_FLIP), (1, TURN), (2, ANTI_DIAGONAL)):
-        rows = choice & bit > 0
-        images[rows], v[rows] = _apply(symmetry, images[rows], v[rows])
+        rows = np.flatnonzero(choice & bit)
+        images[rows] = symmetry.transform_image(images[rows])
+        v[rows] = symmetry.transform_v(v[rows])
     return images, v
 
 
-#: |a|..|d| (mapped to [-1, 1]): what the symmetries leave of a..d. The picture shows their signs only
-#: through its orientation, so the signed parameters can be unidentifiable where their sizes are not.
-MAGNITUDES = ("abs_a", "abs_b", "abs_c", "abs_d")
+def symmetric_ranges(build: BuildSettings) -> bool:
+    """The symmetries negate x0, y0 and a..d: only with ranges symmetric about 0 do the variants stay on the data's support."""
+    return all(low == -high for low, high in (build.range_xy, build.range_abcd))
 
 
-def with_magnitudes(v):
-    """v (N, 6) -> (N, 10): v followed by 2|a|-1, ..., 2|d|-1 (numpy or torch)."""
-    if isinstance(v, torch.Tensor):
-        return torch.cat([v, 2 * v[:, 2:].abs() - 1], dim=1)
-    return np.concatenate([v, 2 * np.abs(v[:, 2:]) - 1], axis=1)
-
-
-def grouped_split(v: np.ndarray, test_fraction: float, seed: int):
-    """Train/test row indices such that all rows of one attractor (same v, any palette) fall on one side."""
-    _, group = np.unique(v, axis=0, return_inverse=True)
-    groups = np.random.default_rng(seed).permutation(group.max() + 1)
-    test_groups = groups[: max(1, int(round(len(groups) * test_fraction)))]
-    is_test = np.isin(group.ravel(), test_groups)
-    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
-
-
+# -- training ----------------------------------------------------------------------------------------------
 @dataclass
-class TrainedRegressor:
-    model: ParameterRegressor
-    config: dict
-    factors: tuple
-    r2: list
-    path: Path
+class Standardiser:
+    """Targets <-> standardised targets, by the training targets' mean and standard deviation."""
 
-    @torch.no_grad()
-    def predict(self, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-        """Normalised v of images in [0, 1] (N x 3 x S x S, S the regressor's image size)."""
-        self.model.eval()
-        return torch.cat([self.model(batch.float()) for batch in images.split(batch_size)]).numpy()
+    mean: np.ndarray
+    std: np.ndarray
 
+    @classmethod
+    def of(cls, targets: np.ndarray) -> "Standardiser":
+        return cls(targets.mean(0), np.maximum(targets.std(0), 1e-8))
 
-def cache_path(data_hash: str, config: dict) -> Path:
-    key = hashlib.sha256(json.dumps({"data": data_hash, "config": config, "version": VERSION},
-                                    sort_keys=True).encode()).hexdigest()
-    return cache_root() / "regressors" / f"{key[:20]}.pt"
+    def forward(self, targets: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor((targets - self.mean) / self.std, dtype=torch.float32)
+
+    def inverse(self, standardised: np.ndarray) -> np.ndarray:
+        return standardised * self.std + self.mean
 
 
-def regressor_for(data, config: dict | None = None, progress: bool = True) -> TrainedRegressor:
-    """The regressor for ``data`` (``gans.data.loading.ImageData`` of FDD) and ``config``: from the cache, or trained and saved."""
-    config = {**defaults.REGRESSOR, **(config or {}), "image_size": int(data.images.shape[-1])}
-    images, v, factors = data.images, data.targets.numpy().astype(np.float64), tuple(data.info.factors)
-    if factors != FDD_FACTORS:
-        config.update(symmetries=False, magnitudes=False)
-    if config["magnitudes"]:
-        factors = factors + MAGNITUDES
-    path = cache_path(fingerprint(images, v), config)
-    if path.is_file():
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        model = ParameterRegressor(len(factors), config["width"], config["features"])
-        model.load_state_dict(saved["state_dict"])
-        return TrainedRegressor(model.eval(), config, tuple(saved["factors"]), list(saved["r2"]), path)
-    model, r2 = train_regressor(images, v, config, progress)
-    _save_atomic(path, {"state_dict": model.state_dict(), "config": config, "factors": list(factors), "r2": r2})
-    return TrainedRegressor(model, config, factors, r2, path)
-
-
-def train_regressor(images: torch.Tensor, v: np.ndarray, config: dict, progress: bool = True):
-    """Train on the train split with MSE; returns the model and its held-out R^2 per output (v, then magnitudes)."""
-    if len(v) < 10:
-        raise FractalDreamError(f"the regressor needs at least 10 images to train and test, got {len(v)}")
+def train_ceiling(images: np.ndarray, v: np.ndarray, config: dict, augment: bool = True,
+                  progress: bool = True) -> tuple[ParameterRegressor, Standardiser]:
+    """A regressor of the identifiable targets of uint8 ``images`` (n, 3, s, s) with raw ``v`` (n, 6), each image
+    seen ``config["passes"]`` times (as a random symmetric variant when ``augment``), by AdamW and one LR cycle."""
+    if len(v) < 2 * config["batch_size"]:
+        raise UsageError(f"the ceiling needs at least {2 * config['batch_size']} attractors, got {len(v)}")
     torch.manual_seed(config["seed"])
-    train, test = grouped_split(v, config["test_fraction"], config["seed"])
-    outputs = v.shape[1] + (len(MAGNITUDES) if config["magnitudes"] else 0)
-    model = ParameterRegressor(outputs, config["width"], config["features"])
+    rng = np.random.default_rng(config["seed"])
+    standardiser = Standardiser.of(identifiable_targets(v))
+    model = ParameterRegressor(len(TARGETS), config["width"], config["features"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=config["lr"], weight_decay=config["weight_decay"])
-    steps_per_epoch = -(-len(train) // config["batch_size"])
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config["lr"], total_steps=config["epochs"] * steps_per_epoch)
-    targets = torch.as_tensor(v, dtype=torch.float32)
-    generator = torch.Generator().manual_seed(config["seed"])
-    bar = tqdm(total=config["epochs"] * len(train), desc="training FDD regressor", unit="img", unit_scale=True,
-               disable=not progress)
+    steps_per_pass = len(v) // config["batch_size"]  # full batches only: BatchNorm and a steady step size
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config["lr"], total_steps=config["passes"] * steps_per_pass)
+    bar = tqdm(total=config["passes"] * steps_per_pass * config["batch_size"], desc="training the ceiling",
+               unit="img", unit_scale=True, disable=not progress)
     model.train()
-    for _ in range(config["epochs"]):
-        for rows in torch.as_tensor(train)[torch.randperm(len(train), generator=generator)].split(config["batch_size"]):
-            if len(rows) < 2:  # BatchNorm needs two samples
-                continue
-            x, y = unit(images[rows]), targets[rows]
-            if config["symmetries"]:
-                x, y = symmetric_variants(x, y, generator)
-            if config["magnitudes"]:
-                y = with_magnitudes(y)
-            loss = nn.functional.mse_loss(model(x), y)
+    for _ in range(config["passes"]):
+        order = rng.permutation(len(v))[: steps_per_pass * config["batch_size"]]
+        for rows in order.reshape(steps_per_pass, config["batch_size"]):
+            x, u = (symmetric_variants(images[rows], v[rows], rng) if augment else (images[rows], v[rows]))
+            loss = nn.functional.mse_loss(model(unit(torch.from_numpy(x))), standardiser.forward(identifiable_targets(u)))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -178,12 +195,157 @@ def train_regressor(images: torch.Tensor, v: np.ndarray, config: dict, progress:
             bar.update(len(rows))
         bar.set_postfix(loss=f"{loss.item():.4f}")
     bar.close()
+    return model.eval(), standardiser
+
+
+@torch.no_grad()
+def read_targets(model: ParameterRegressor, standardiser: Standardiser, images, batch_size: int = 256) -> np.ndarray:
+    """The targets ``model`` reads from images (N, 3, s, s) in [0, 1] or uint8, in their own units."""
     model.eval()
-    with torch.no_grad():
-        predicted = torch.cat([model(unit(images[rows])) for rows in torch.as_tensor(test).split(256)]).numpy()
-    truth = with_magnitudes(v[test]) if config["magnitudes"] else v[test]
-    r2 = r2_score(truth, predicted, multioutput="raw_values").tolist()
-    return model, r2
+    batches = (unit(b) if b.dtype == torch.uint8 else b.float() for b in torch.as_tensor(images).split(batch_size))
+    return standardiser.inverse(torch.cat([model(batch) for batch in batches]).double().numpy())
+
+
+# -- scoring -----------------------------------------------------------------------------------------------
+@dataclass
+class HeldOutScores:
+    """Scores on ``n`` held-out attractors: R^2 per target, accuracy per sign target, each with a bootstrap
+    interval over the held-out attractors (the spread of a held-out sample of n, not of retraining)."""
+
+    n: int
+    r2: dict[str, Interval]
+    accuracy: dict[str, Interval]
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "r2": {t: dataclasses.asdict(i) for t, i in self.r2.items()},
+                "accuracy": {t: dataclasses.asdict(i) for t, i in self.accuracy.items()}}
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "HeldOutScores":
+        return cls(saved["n"], {t: Interval(**i) for t, i in saved["r2"].items()},
+                   {t: Interval(**i) for t, i in saved["accuracy"].items()})
+
+
+def held_out_scores(predicted: np.ndarray, targets: np.ndarray) -> HeldOutScores:
+    """R^2 of each target (a sign target as its +-1 number) and the accuracy of each sign target's estimate."""
+    signs = [TARGETS.index(t) for t in SIGN_TARGETS]
+
+    def statistics(p, t):
+        r2 = r2_score(t, p, multioutput="raw_values")
+        scores = {f"r2 {name}": value for name, value in zip(TARGETS, r2)}
+        scores.update({f"accuracy {TARGETS[k]}": np.mean(np.where(p[:, k] < 0, -1.0, 1.0) == t[:, k]) for k in signs})
+        return scores
+
+    intervals = bootstrap_intervals(statistics, predicted, targets, resamples=defaults.BOOTSTRAP_RESAMPLES)
+    return HeldOutScores(len(targets), {t: intervals[f"r2 {t}"] for t in TARGETS},
+                         {t: intervals[f"accuracy {t}"] for t in SIGN_TARGETS})
+
+
+# -- the cached ceiling --------------------------------------------------------------------------------------
+@dataclass
+class TrainedRegressor:
+    """A ceiling: ``predict`` reads the identifiable targets (``targets``) of images; ``held_out`` scores it."""
+
+    model: ParameterRegressor
+    config: dict
+    standardiser: Standardiser
+    held_out: HeldOutScores
+    path: Path
+    #: How long its training took where it was trained (rendering not included).
+    train_seconds: float
+    targets = TARGETS
+
+    @property
+    def scores(self) -> dict[str, float]:
+        """Held-out R^2 per target (see ``held_out`` for the intervals and the sign target's accuracy)."""
+        return {t: interval.estimate for t, interval in self.held_out.r2.items()}
+
+    def predict(self, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+        """(N, 5) estimates of |a|, |b|, sign(a b), c, d for images (N, 3, s, s) in [0, 1] (or uint8), s the image size."""
+        return read_targets(self.model, self.standardiser, images, batch_size)
+
+
+def full_config(image_size: int, attractors: int | None, held_out: int | None, config: dict | None) -> dict:
+    """The defaults, overridden by ``config``, with the budgets: ``attractors`` trained on (default
+    ``defaults.CEILING_ATTRACTORS``) and ``held_out`` scored on (default: as many, at most ``CEILING_HELD_OUT``)."""
+    attractors = attractors or defaults.CEILING_ATTRACTORS
+    held_out = held_out or min(attractors, defaults.CEILING_HELD_OUT)
+    return {**defaults.REGRESSOR, **(config or {}), "image_size": image_size, "attractors": attractors,
+            "held_out": held_out}
+
+
+def cache_path(build: BuildSettings, config: dict) -> Path:
+    """Keyed by what decides the images (the build's settings, but not its seed: the stream has its own) and the training."""
+    rendering = {k: v for k, v in dataclasses.asdict(build).items() if k != "seed"}
+    training = {k: v for k, v in config.items() if k not in NOT_IN_KEY}
+    key = hashlib.sha256(json.dumps({"build": rendering, "config": training, "version": VERSION},
+                                    sort_keys=True).encode()).hexdigest()
+    return cache_root() / "regressors" / f"ceiling-{key[:20]}.pt"
+
+
+def load_ceiling(path: Path) -> TrainedRegressor:
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    config = saved["config"]
+    model = ParameterRegressor(len(TARGETS), config["width"], config["features"])
+    model.load_state_dict(saved["state_dict"])
+    standardiser = Standardiser(np.array(saved["target_mean"]), np.array(saved["target_std"]))
+    return TrainedRegressor(model.eval(), config, standardiser, HeldOutScores.from_dict(saved["held_out"]), path,
+                            saved["train_seconds"])
+
+
+def ceiling_regressor(build: BuildSettings, image_size: int, attractors: int | None = None, held_out: int | None = None,
+                      config: dict | None = None, progress: bool = True) -> TrainedRegressor:
+    """The ceiling for data rendered with ``build`` and read at ``image_size``: from the cache, or trained on
+    ``attractors`` distinct attractors of the stream and scored on ``held_out`` others, then saved.
+
+    ``config`` overrides ``defaults.REGRESSOR`` (``render_workers`` only changes the speed).
+    """
+    return ceilings(build, image_size, [attractors], held_out, [config], progress)[0]
+
+
+def curve_configs(budgets, config: dict | None = None, min_images: int | None = None) -> list[dict]:
+    """A learning curve's configuration per budget: each attractor seen ``passes`` times, but at least
+    ``min_images`` images in all (more passes), so that a small budget measures how far few attractors go,
+    not a short training. A budget with enough attractors keeps ``config``, so it is ``ceiling_regressor``'s ceiling."""
+    min_images = defaults.CEILING_CURVE_MIN_IMAGES if min_images is None else min_images
+    passes = {**defaults.REGRESSOR, **(config or {})}["passes"]
+    return [{**(config or {}), "passes": max(passes, math.ceil(min_images / n))} for n in budgets]
+
+
+def learning_curve(build: BuildSettings, image_size: int, budgets=None, held_out: int | None = None,
+                   config: dict | None = None, min_images: int | None = None,
+                   progress: bool = True) -> list[TrainedRegressor]:
+    """One ceiling per budget of distinct attractors (default ``defaults.CEILING_CURVE``), trained as
+    ``curve_configs`` says and all scored on the same ``held_out`` attractors (default ``CEILING_HELD_OUT``)."""
+    budgets = sorted(budgets or defaults.CEILING_CURVE)
+    return ceilings(build, image_size, budgets, held_out or defaults.CEILING_HELD_OUT,
+                    curve_configs(budgets, config, min_images), progress)
+
+
+def ceilings(build: BuildSettings, image_size: int, budgets: list, held_out: int | None, configs: list,
+             progress: bool = True) -> list[TrainedRegressor]:
+    """The ceiling of each (budget, config), from the cache or trained; what is missing renders the stream once:
+    each budget trains on the stream's first attractors (a smaller budget's are a prefix of a larger's), and
+    all are scored on the same held-out attractors."""
+    build.validate()
+    full = [full_config(image_size, n, held_out, c) for n, c in zip(budgets, configs)]
+    paths = [cache_path(build, c) for c in full]
+    missing = [k for k, path in enumerate(paths) if not path.is_file()]
+    if missing:
+        workers = full[0]["render_workers"]
+        images, v = stream_segment(build, image_size, 0, max(full[k]["attractors"] for k in missing), workers, progress)
+        test_images, test_v = stream_segment(build, image_size, HELD_OUT_FIRST_CHUNK, full[0]["held_out"], workers,
+                                             progress)
+        for k in missing:
+            n = full[k]["attractors"]
+            started = time.perf_counter()
+            model, standardiser = train_ceiling(images[:n], v[:n], full[k], symmetric_ranges(build), progress)
+            seconds = time.perf_counter() - started
+            scores = held_out_scores(read_targets(model, standardiser, test_images), identifiable_targets(test_v))
+            _save_atomic(paths[k], {"state_dict": model.state_dict(), "config": full[k], "held_out": scores.to_dict(),
+                                    "target_mean": standardiser.mean.tolist(), "target_std": standardiser.std.tolist(),
+                                    "train_seconds": seconds})
+    return [load_ceiling(path) for path in paths]
 
 
 def _save_atomic(path: Path, obj) -> None:

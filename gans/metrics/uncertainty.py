@@ -41,9 +41,11 @@ def resampled_rows(n: int, rng: np.random.Generator, strata=None) -> np.ndarray:
                            (np.flatnonzero(strata == label) for label in np.unique(strata))])
 
 
-def bootstrap_interval(statistic, *arrays, resamples: int = defaults.BOOTSTRAP_STATISTIC_RESAMPLES,
-                       level: float = defaults.BOOTSTRAP_LEVEL, seed: int = defaults.SEED, strata=None) -> Interval:
-    """Re-centred percentile interval of ``statistic(*arrays)`` over ``resamples`` resamples of their rows."""
+def bootstrap_intervals(statistics, *arrays, resamples: int = defaults.BOOTSTRAP_STATISTIC_RESAMPLES,
+                        level: float = defaults.BOOTSTRAP_LEVEL, seed: int = defaults.SEED,
+                        strata=None) -> dict[str, Interval]:
+    """Re-centred percentile intervals of every value of ``statistics(*arrays)`` (a dict of numbers), from
+    the same ``resamples`` resamples of the rows: one refit serves all the statistics it returns."""
     arrays = [np.asarray(array) for array in arrays]
     n = len(arrays[0]) if arrays else 0
     if n < 2 or any(len(array) != n for array in arrays):
@@ -53,14 +55,25 @@ def bootstrap_interval(statistic, *arrays, resamples: int = defaults.BOOTSTRAP_S
     if resamples < 1 or not 0 < level < 1:
         raise UsageError(f"a bootstrap needs resamples >= 1 and a level in (0, 1), got {resamples} and {level}")
     rng = np.random.default_rng(seed)
-    values = []
+    estimates = {key: float(value) for key, value in statistics(*arrays).items()}
+    values = {key: [] for key in estimates}
     for _ in range(resamples):
         rows = resampled_rows(n, rng, strata)
-        values.append(float(statistic(*(array[rows] for array in arrays))))
-    estimate = float(statistic(*arrays))
+        for key, value in statistics(*(array[rows] for array in arrays)).items():
+            values[key].append(float(value))
     tail = (1 - level) / 2
-    low, high = estimate + np.quantile(np.subtract(values, np.mean(values)), [tail, 1 - tail])
-    return Interval(estimate, float(low), float(high))
+    intervals = {}
+    for key, estimate in estimates.items():
+        low, high = estimate + np.quantile(np.subtract(values[key], np.mean(values[key])), [tail, 1 - tail])
+        intervals[key] = Interval(estimate, float(low), float(high))
+    return intervals
+
+
+def bootstrap_interval(statistic, *arrays, resamples: int = defaults.BOOTSTRAP_STATISTIC_RESAMPLES,
+                       level: float = defaults.BOOTSTRAP_LEVEL, seed: int = defaults.SEED, strata=None) -> Interval:
+    """Re-centred percentile interval of ``statistic(*arrays)`` over ``resamples`` resamples of their rows."""
+    return bootstrap_intervals(lambda *rows: {"value": statistic(*rows)}, *arrays, resamples=resamples, level=level,
+                               seed=seed, strata=strata)["value"]
 
 
 def mean_interval(values, resamples: int = defaults.BOOTSTRAP_RESAMPLES, level: float = defaults.BOOTSTRAP_LEVEL,
