@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from fractaldream.dataset import build_settings_of
@@ -52,6 +53,12 @@ def point(ceiling, kind: str) -> dict:
             "path": str(ceiling.path)}
 
 
+def _errorbars(axis, x, triples, **style) -> None:
+    """(estimate, low, high) triples at x, as points with their intervals."""
+    estimate, low, high = (np.array([t[i] for t in triples]) for i in range(3))
+    axis.errorbar(x, estimate, yerr=[estimate - low, high - estimate], capsize=3, **style)
+
+
 def plot(points: list[dict], title: str, path: Path) -> None:
     import matplotlib
 
@@ -60,31 +67,26 @@ def plot(points: list[dict], title: str, path: Path) -> None:
 
     curve = [p for p in points if p["kind"] == "curve"]
     longer = [p for p in points if p["kind"] == "longer"]
+    x = [p["attractors"] for p in curve]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [2, 1]})
     for k, target in enumerate(TARGETS):
-        colour = f"C{k}"
-        x = [p["attractors"] for p in curve]
-        low, estimate, high = ([p["r2"][target][i] for p in curve] for i in (1, 0, 2))
-        left.errorbar(x, estimate, yerr=[[e - lo for e, lo in zip(estimate, low)], [h - e for e, h in zip(estimate, high)]],
-                      marker="o", capsize=3, color=colour, label=f"{target}" + (" (+-1 target)" if target in SIGN_TARGETS else ""))
+        label = target + (" (+-1 target)" if target in SIGN_TARGETS else "")
+        _errorbars(left, x, [p["r2"][target] for p in curve], marker="o", color=f"C{k}", label=label)
         for p in longer:
-            e, lo, hi = p["r2"][target]
-            left.errorbar([p["attractors"] * 1.12], [e], yerr=[[e - lo], [hi - e]], marker="s", mfc="white", capsize=3,
-                          color=colour, label=f"{p['passes']} passes" if k == 0 else None)
-    left.set(xscale="log", xlabel="distinct attractors seen in training", ylabel="held-out R^2",
-             title="R^2 per identifiable target")
-    left.grid(alpha=0.3)
-    left.legend(fontsize=8, loc="lower right")
+            _errorbars(left, [p["attractors"] * 1.12], [p["r2"][target]], marker="s", mfc="white", color=f"C{k}",
+                       label=f"hollow: {p['passes']} passes" if k == 0 else None)
     for target in SIGN_TARGETS:
-        x = [p["attractors"] for p in curve]
-        low, estimate, high = ([p["accuracy"][target][i] for p in curve] for i in (1, 0, 2))
-        right.errorbar(x, estimate, yerr=[[e - lo for e, lo in zip(estimate, low)], [h - e for e, h in zip(estimate, high)]],
-                       marker="o", capsize=3, color="C2", label=f"{target} accuracy")
+        _errorbars(right, x, [p["accuracy"][target] for p in curve], marker="o", color="C2", label=f"{target} accuracy")
+        for p in longer:
+            _errorbars(right, [p["attractors"] * 1.12], [p["accuracy"][target]], marker="s", mfc="white", color="C2",
+                       label=f"hollow: {p['passes']} passes")
     right.axhline(0.5, color="grey", ls=":", label="chance")
-    right.set(xscale="log", xlabel="distinct attractors seen in training", ylabel="held-out accuracy",
-              title="sign(a b) accuracy")
-    right.grid(alpha=0.3)
-    right.legend(fontsize=8)
+    left.set(title="R^2 per identifiable target", ylabel="held-out R^2")
+    right.set(title="sign(a b) accuracy", ylabel="held-out accuracy")
+    for axis in (left, right):
+        axis.set(xscale="log", xlabel="distinct attractors seen in training")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
     figure.suptitle(title, fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=120)

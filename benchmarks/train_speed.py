@@ -7,10 +7,11 @@
 
 Every loop trains the same nets on the same images (random PNGs decoded by ``gans.data``, its cache in a
 temporary folder: the content does not change the speed) with the same batch, device and threads. Each
-runs ``--warmup`` steps (compilation included), then ``--steps`` timed steps ending in a device
-synchronisation; ``gans train``'s speed is the one it logs itself for the timed steps (read back every
-``--warmup`` steps; one epoch spans the whole run, so no checkpoint falls inside it). The loops take
-turns, ``--repeats`` times, and the best of each is reported, so that a passing load spares none.
+runs ``--warmup`` steps (compilation included), then ``--steps`` timed steps in windows of ``--window``
+steps, each ending in a device synchronisation; ``gans train``'s speed in a window is the one it logs
+itself (every ``--window`` steps; one epoch spans the whole run, so no checkpoint falls inside it). The
+loops take turns, ``--repeats`` times, and each one's best window is reported: on a shared machine the
+best window is the one least disturbed by the others' load.
 
 A variant is ``default`` (``gans train``'s defaults on this device) or options joined by ``+``
 (``amp``, ``no-amp``, ``channels-last``, ``no-channels-last``, ``compile``). The bare loop runs twice:
@@ -64,8 +65,9 @@ def write_images(folder: Path, n: int, size: int) -> None:
         Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(folder / f"{i:05d}.png")
 
 
-def bare_loop(config: TrainConfig, images: torch.Tensor, device: torch.device, warmup: int, steps: int) -> float:
-    """The PyTorch DCGAN tutorial's loop, nothing else; returns images/s over the timed steps."""
+def bare_loop(config: TrainConfig, images: torch.Tensor, device: torch.device, warmup: int, steps: int,
+              window: int) -> float:
+    """The PyTorch DCGAN tutorial's loop, nothing else; returns images/s of its best window of timed steps."""
     torch.manual_seed(config.seed)
     generator = ConvGenerator(config.latent_dim, config.image_size, 3, config.width, config.bn_eps).to(device)
     discriminator = ConvDiscriminator(config.image_size, 3, config.width, config.leaky_slope, config.bn_eps).to(device)
@@ -77,11 +79,11 @@ def bare_loop(config: TrainConfig, images: torch.Tensor, device: torch.device, w
     images = images.to(device)
     batch = config.batch_size
     batches = torch.randperm(len(images), device=device)[: (warmup + steps) * batch].view(warmup + steps, batch)
-    start = 0.0
+    marks = []
     for step in range(warmup + steps):
-        if step == warmup:
+        if step >= warmup and (step - warmup) % window == 0:
             _sync(device)
-            start = time.perf_counter()
+            marks.append(time.perf_counter())
         x = images[batches[step]].float().div_(127.5).sub_(1).contiguous(memory_format=memory_format)
         with mixed_precision(device, config.amp):
             fake = generator(torch.randn(batch, config.latent_dim, device=device))
@@ -94,20 +96,15 @@ def bare_loop(config: TrainConfig, images: torch.Tensor, device: torch.device, w
             loss_g.backward()
             opt_g.step()
     _sync(device)
-    return steps * batch / (time.perf_counter() - start)
+    marks.append(time.perf_counter())
+    return max(window * batch / (end - start) for start, end in zip(marks, marks[1:]))
 
 
-def project_loop(config: TrainConfig, warmup: int, steps: int) -> float:
-    """``gans train`` for warmup + steps steps; its logged images/s over the steps after the warm-up."""
+def project_loop(config: TrainConfig, warmup: int) -> float:
+    """``gans train`` (logging every window); the images/s it logged for its best window after the warm-up."""
     run_dir = train(config)
     with open(run_dir / "log.csv", newline="") as handle:
-        rows = [(int(row["step"]), float(row["images_per_s"])) for row in csv.DictReader(handle)]
-    seconds, previous = 0.0, 0
-    for step, speed in rows:
-        if previous >= warmup:
-            seconds += (step - previous) * config.batch_size / speed
-        previous = step
-    return steps * config.batch_size / seconds
+        return max(float(row["images_per_s"]) for row in csv.DictReader(handle) if int(row["step"]) > warmup)
 
 
 def _sync(device):
@@ -139,13 +136,16 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=100, help="timed steps")
-    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps (a multiple of --window)")
+    parser.add_argument("--window", type=int, default=5, help="timed steps per measurement")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--variants", default="default", help="comma-separated, e.g. default,no-amp,compile")
     parser.add_argument("--repeats", type=int, default=1, help="best of this many measurements of each loop")
     parser.add_argument("--check", action="store_true", help="exit 1 if gans train's default is below 0.9 "
                                                              "of the bare loop with the same options")
     args = parser.parse_args(argv)
+    if args.steps % args.window or args.warmup % args.window:
+        parser.error("--steps and --warmup must be multiples of --window")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
@@ -158,7 +158,7 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         write_images(tmp / "images", total * args.batch_size, args.image_size)
         base = TrainConfig(model="dcgan", dataset="folder", data=str(tmp / "images"), image_size=args.image_size,
-                           batch_size=args.batch_size, max_steps=total, log_every=args.warmup, device=str(device),
+                           batch_size=args.batch_size, max_steps=total, log_every=args.window, device=str(device),
                            grid_size=16, progress=False)
         default = resolve(base)
         configs = {name: resolve(replace(base, **changes)) for name, changes in variants.items()}
@@ -169,16 +169,16 @@ def main(argv=None) -> int:
         for repeat in range(args.repeats):
             for name, config in bare.items():
                 speeds.setdefault(f"bare PyTorch loop ({name})", []).append(
-                    bare_loop(config, images, device, args.warmup, args.steps))
+                    bare_loop(config, images, device, args.warmup, args.steps, args.window))
             for name, config in configs.items():
                 run = replace(config, out=str(tmp / f"{name}-{repeat}"))
                 speeds.setdefault(f"gans train {name} ({options_text(config)})", []).append(
-                    project_loop(run, args.warmup, args.steps))
+                    project_loop(run, args.warmup))
     best = {name: max(values) for name, values in speeds.items()}
     reference = best["bare PyTorch loop (float32)"]
     print(f"{device}: {machine(device)}; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(f"DCGAN {args.image_size}x{args.image_size}, batch {args.batch_size}, {args.steps} timed steps after "
-          f"{args.warmup}, best of {args.repeats}")
+          f"{args.warmup}, best {args.window}-step window of {args.repeats} repeats")
     print("| loop | images/s | vs bare float32 |\n| --- | --- | --- |")
     for name, speed in best.items():
         print(f"| {name} | {speed:.1f} | {speed / reference:.2f}x |")

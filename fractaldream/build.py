@@ -44,9 +44,11 @@ MAX_N = 10_000_000
 WORKERS_PER_CORE = 4
 #: How long ``--scheduler`` waits for the dask scheduler to answer.
 CONNECT_TIMEOUT = "20s"
-#: A dask message starts with its length in 8 bytes; a scheduler's greeting is far shorter than the bound.
+#: A dask scheduler greets a new connection at once with a message that starts with its length (8 bytes),
+#: far below the bound; another server (HTTP, say) waits for a request and says nothing.
 GREETING_HEADER_BYTES = 8
 GREETING_MAX_BYTES = 1 << 20
+GREETING_SECONDS = 5.0
 
 
 @dataclass
@@ -137,18 +139,21 @@ def _tcp_host_port(scheduler: str) -> tuple[str, int] | None:
 
 
 def _check_greeting(scheduler: str, host: str, port: int, timeout: float) -> None:
-    """Refuse a server that does not greet a new connection as a dask scheduler does.
-
-    A scheduler sends its handshake at once, a message that starts with its length (8 bytes); a client
-    reading another server's bytes as that length would try to allocate exabytes.
-    """
+    """Refuse a server that does not greet a new connection as a dask scheduler does (a dask client would
+    read another server's first bytes as a length, and try to allocate exabytes)."""
     try:
-        with socket.create_connection((host, port), timeout=timeout) as probe:
-            header = _receive(probe, GREETING_HEADER_BYTES)
-    except TimeoutError:
-        raise FractalDreamError(f"{scheduler} is not a dask scheduler: it sent nothing within {timeout:g} s") from None
+        probe = socket.create_connection((host, port), timeout=timeout)
     except OSError as error:
         raise FractalDreamError(f"cannot reach the dask scheduler at {scheduler}: {describe_os_error(error)}") from None
+    with probe:
+        probe.settimeout(GREETING_SECONDS)
+        try:
+            header = _receive(probe, GREETING_HEADER_BYTES)
+        except TimeoutError:
+            raise FractalDreamError(f"{scheduler} is not a dask scheduler: it said nothing within "
+                                    f"{GREETING_SECONDS:g} s of the connection") from None
+        except OSError as error:
+            raise FractalDreamError(f"{scheduler} is not a dask scheduler: {describe_os_error(error)}") from None
     length = int.from_bytes(header, sys.byteorder)
     if len(header) < GREETING_HEADER_BYTES or not 0 < length <= GREETING_MAX_BYTES:
         raise FractalDreamError(f"{scheduler} is not a dask scheduler: it answered {header!r}")

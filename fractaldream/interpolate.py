@@ -13,12 +13,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from fractaldream import __version__, store
-from fractaldream.build import CHUNK
+from fractaldream.build import CHUNK, MAX_N
 from fractaldream.errors import UsageError
 from fractaldream.palettes import DEFAULT_PALETTE
 from fractaldream.png import encode_png
 from fractaldream.render import Attractor, iterate_batch
-from fractaldream.settings import FACTORS, BuildSettings, RenderSettings, check_palette
+from fractaldream.settings import FACTORS, BuildSettings, RenderSettings, check_palette, check_within
 
 COLUMNS = ("file", "palette", "id", "t", *FACTORS, "xmin", "xmax", "ymin", "ymax", "coverage", "lyapunov", "status")
 
@@ -29,8 +29,7 @@ def render_line(start, end, steps: int, settings: RenderSettings,
 
     They are iterated in lockstep batches as the builder iterates them, so a vector gets the image it has in a build.
     """
-    if steps < 2:
-        raise UsageError(f"--steps must be at least 2, got {steps}")
+    check_within("--steps", steps, 2, MAX_N)
     settings.validate()
     start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
     ts = np.linspace(0.0, 1.0, steps)

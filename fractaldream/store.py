@@ -35,6 +35,7 @@ WHOLE_COLUMNS = ("id", "candidate")
 #: What the build writes under images/<palette>/: its images, and their temporaries while they are written.
 IMAGE_NAME = re.compile(r"\d{7}\.png")
 IMAGE_TEMPORARY = re.compile(r"\.\d{7}\.png" + re.escape(TMP_SUFFIX))
+_BEFORE_BUILD_JSON = {LOCK_FILE, f".{BUILD_JSON}{TMP_SUFFIX}"}
 
 
 def image_path(palette: str, id_: int) -> str:
@@ -109,7 +110,7 @@ def _numbers(column: pd.Series, whole: bool, path: Path) -> pd.Series:
         row = int(np.flatnonzero(wrong)[0])
         kind = "a whole number from 0" if whole else "a finite number"
         raise FractalDreamError(f"damaged {path}: line {row + 2}, column {column.name}: "
-                                f"{column.iloc[row]!r} is not {kind}")
+                                f"{str(column.iloc[row])!r} is not {kind}")
     return values.astype(np.int64) if whole else values
 
 
@@ -134,7 +135,16 @@ class Existing:
 
 
 def refuse_foreign(out: Path) -> None:
-    """Refuse a path that is not a folder, or a folder that holds files but no build."""
+    """Refuse, before taking its lock, a path that is not a folder, or a folder that holds files but no build.
+
+    A folder with the writer lock in it is one a build began in (and may be writing now): :func:`inspect`
+    looks at it once the lock is held.
+    """
+    if not (out / LOCK_FILE).exists():
+        _refuse_not_a_build(out)
+
+
+def _refuse_not_a_build(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
     if _holds_files(out) and not (out / BUILD_JSON).is_file():
@@ -142,13 +152,13 @@ def refuse_foreign(out: Path) -> None:
 
 
 def _holds_files(out: Path) -> bool:
-    """Anything but the writer lock (which a refused or failed build may leave in an otherwise empty folder)."""
-    return out.is_dir() and any(path.name != LOCK_FILE for path in out.iterdir())
+    """Anything but what a build that was refused, failed or killed before its build.json may leave behind."""
+    return out.is_dir() and any(path.name not in _BEFORE_BUILD_JSON for path in out.iterdir())
 
 
 def inspect(out: Path) -> Existing:
     """Read a build folder; refuse one that holds other files or a damaged table."""
-    refuse_foreign(out)
+    _refuse_not_a_build(out)
     if not _holds_files(out):
         return Existing()
     settings = read_json(out / BUILD_JSON)
@@ -239,7 +249,8 @@ def _check_order(table: pd.DataFrame, path: Path) -> np.ndarray:
         if found > k:
             raise FractalDreamError(f"damaged {path}: attractor {k} has no rows (line {line} holds attractor "
                                     f"{found}); restore its rows, or build into a new folder")
-        raise FractalDreamError(f"damaged {path}: line {line} holds attractor {found} where attractor {k} belongs")
+        raise FractalDreamError(f"damaged {path}: line {line} returns to attractor {found} after attractor {k - 1}; "
+                                f"the rows of an attractor belong together, in id order")
     candidates = table["candidate"].to_numpy()[starts]
     back = np.flatnonzero(np.diff(candidates) <= 0)
     if len(back):

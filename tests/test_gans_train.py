@@ -246,6 +246,6 @@ def test_train_speed_benchmark_reports_the_ratio(capsys):
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     assert bench.main(["--device", "cpu", "--batch-size", "4", "--image-size", "32", "--steps", "2",
-                       "--warmup", "1"]) == 0
+                       "--warmup", "1", "--window", "1", "--variants", "default,no-amp+channels-last"]) == 0
     output = capsys.readouterr().out
     assert "bare PyTorch loop" in output and "gans train" in output and "ratio" in output

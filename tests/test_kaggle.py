@@ -331,9 +331,9 @@ def test_every_call_fits_the_real_kaggle_api_signatures(prepared, tmp_path, real
         inspect.signature(getattr(real_api, name)).bind(*args, **kwargs)  # TypeError if it does not fit
 
 
-@pytest.mark.parametrize("zip_per_palette", [False, True])
-def test_the_kaggle_package_accepts_the_prepared_folder(fdd, real_api, zip_per_palette):
-    """Run the real dataset_create_new on the prepared folder, faking only the HTTP calls."""
+def upload_through_the_real_api(folder, real_api, *options):
+    """``fractaldream kaggle upload FOLDER --new OPTIONS`` through the real dataset_create_new, faking only the
+    HTTP calls: the result, the files sent (name, and the entries of a zip), and the create requests."""
     from kagglesdk.datasets.types.dataset_api_service import ApiCreateDatasetResponse
     from requests import HTTPError
 
@@ -356,9 +356,16 @@ def test_the_kaggle_package_accepts_the_prepared_folder(fdd, real_api, zip_per_p
     real_api.dataset_status = dataset_status
     real_api._upload_blob = upload_blob
     real_api.build_kaggle_client = lambda: contextlib.nullcontext(client)
-    prepare(fdd, DATASET_ID, zip_per_palette=zip_per_palette, progress=False)
     with kaggle_client.using(real_api):
-        result = CliRunner().invoke(kaggle_group, ["upload", str(fdd), "--new"])
+        result = CliRunner().invoke(kaggle_group, ["upload", str(folder), "--new", *options])
+    return result, uploaded, created
+
+
+@pytest.mark.parametrize("zip_per_palette", [False, True])
+def test_the_kaggle_package_accepts_the_prepared_folder(fdd, real_api, zip_per_palette):
+    """Run the real dataset_create_new on the prepared folder, faking only the HTTP calls."""
+    prepare(fdd, DATASET_ID, zip_per_palette=zip_per_palette, progress=False)
+    result, uploaded, created = upload_through_the_real_api(fdd, real_api)
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (fdd / "images" / "blue").iterdir())
     images = (("images-blue.zip", [f"images/blue/{n}" for n in names]) if zip_per_palette
@@ -371,3 +378,65 @@ def test_the_kaggle_package_accepts_the_prepared_folder(fdd, real_api, zip_per_p
     assert [c.name for c in params.columns] == list(store.COLUMNS)
     assert KEY not in result.output
 
+
+
+# ---------------------------------------------------------------- credentials in the folder
+
+
+CREDENTIALS = {"kaggle.json": '{"username": "someone", "key": "k"}', "images/.env": "KAGGLE_KEY=k",
+               "images/blue/server.PEM": "-----BEGIN PRIVATE KEY-----"}
+EXCLUDED = ["--exclude", "kaggle.json", "--exclude", ".env", "--exclude", "server.PEM"]
+
+
+@pytest.fixture
+def with_credentials(fdd):
+    for name, text in CREDENTIALS.items():
+        (fdd / name).write_text(text)
+    return fdd
+
+
+def refused_naming_each_credential(result) -> bool:
+    return result.exit_code == 2 and result.output.count("\n") == 1 and all(
+        f"{name} looks like credentials and would be uploaded: remove it, or leave it out with --exclude "
+        f"{Path(name).name}" in result.output for name in CREDENTIALS)
+
+
+def test_credentials_in_the_folder_are_refused_by_name_unless_excluded(with_credentials):
+    fdd = with_credentials
+    assert refused_naming_each_credential(run("prepare", fdd, "--id", DATASET_ID))
+    assert not (fdd / METADATA_FILE).exists()
+    assert run("prepare", fdd, "--id", DATASET_ID, *EXCLUDED).exit_code == 0
+    assert refused_naming_each_credential(run("upload", fdd, "--new", "--dry-run"))
+    dry = run("upload", fdd, "--new", "--dry-run", *EXCLUDED)
+    assert dry.exit_code == 0 and "kaggle.json" not in dry.output and "8 files" in dry.output, dry.output
+    fake = RecordingKaggle()
+    assert run("upload", fdd, "--new", *EXCLUDED, client=fake).exit_code == 0
+    assert fake.calls[0][2]["ignore_patterns"] == [".lock", "kaggle.json", "*/kaggle.json", ".env", "*/.env",
+                                                   "server.PEM", "*/server.PEM"]
+
+
+def test_the_kaggle_package_leaves_the_excluded_files_and_the_lock_at_home(with_credentials, real_api):
+    fdd = with_credentials
+    assert (fdd / ".lock").is_file()
+    prepare(fdd, DATASET_ID, progress=False, exclude=("kaggle.json", ".env", "server.PEM"))
+    result, uploaded, _ = upload_through_the_real_api(fdd, real_api, *EXCLUDED)
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (fdd / "images" / "blue").glob("*.png"))
+    assert sorted(uploaded) == [("build.json", False), ("images.zip", [f"blue/{n}" for n in names]),
+                                ("params.csv", False)]
+
+
+def test_the_missing_credentials_message_names_the_kaggle_json_the_package_reads(prepared, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    expected = home / ".config" / "kaggle" / "kaggle.json"  # on Linux, without ~/.kaggle: the XDG folder
+    done = run_python("from fractaldream.kaggle.cli import kaggle_group; kaggle_group()", clean_env(home),
+                      "upload", prepared, "--new")
+    assert done.returncode == 2 and f"{expected} does not exist" in done.stderr, done.stderr
+    assert f"save the legacy kaggle.json as {expected} (chmod 600)" in done.stderr
+    assert "~/.kaggle/kaggle.json" not in done.stderr
+    expected.write_text(json.dumps({"username": "someone", "key": KEY}))
+    expected.chmod(0o600)
+    code = "from fractaldream.kaggle import client; print(client.client().config_values['username'])"
+    authenticated = run_python(code, clean_env(home))
+    assert authenticated.returncode == 0 and authenticated.stdout.strip() == "someone", authenticated.stderr

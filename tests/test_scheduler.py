@@ -1,6 +1,11 @@
 """``fractaldream build --scheduler``: the same data set from a dask.distributed cluster."""
 
 import hashlib
+import socket
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -58,3 +63,75 @@ def test_workers_and_a_scheduler_exclude_each_other(tmp_path):
                                        "--scheduler", "tcp://127.0.0.1:9", "--workers", "2"])
     assert result.exit_code == 2 and "--workers" in result.output and not (tmp_path / "fdd").exists()
     assert store.BUILD_JSON not in {p.name for p in tmp_path.rglob("*")}
+
+
+class ForeignServer:
+    """A real TCP server on 127.0.0.1 that is not dask: it greets as an SSH server does, or (``silent``) waits
+    for a request as an HTTP server does."""
+
+    def __init__(self, silent: bool):
+        self.silent, self.connections = silent, []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            self.connections.append(connection)
+            if not self.silent:
+                connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    def close(self):
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def foreign_server(request):
+    server = ForeignServer(silent=request.param)
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("foreign_server", [False], indirect=True)
+def test_a_port_served_by_something_else_ends_the_build_at_once_in_one_line(tmp_path, foreign_server):
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "fractaldream", "build", "--n", "3", "--out", str(tmp_path / "fdd"),
+                           "--scheduler", foreign_server.address], capture_output=True, text=True, timeout=30)
+    assert time.monotonic() - started < 15
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert f"{foreign_server.address} is not a dask scheduler: it answered b'SSH-2.0-'" in done.stderr
+    assert not (tmp_path / "fdd").exists()
+
+
+@pytest.mark.parametrize("foreign_server", [True], indirect=True)
+def test_a_server_that_says_nothing_is_refused_after_a_short_wait(tmp_path, monkeypatch, foreign_server):
+    monkeypatch.setattr(build, "GREETING_SECONDS", 0.5)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["build", "--n", "3", "--out", str(tmp_path / "fdd"),
+                                       "--scheduler", foreign_server.address])
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "is not a dask scheduler: it said nothing within 0.5 s" in result.output
+    assert not (tmp_path / "fdd").exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:http", "tcp://127.0.0.1:99999", "foo://host:1"])
+def test_a_malformed_address_is_a_one_line_usage_error(tmp_path, address):
+    result = CliRunner().invoke(main, ["build", "--n", "3", "--out", str(tmp_path / "fdd"), "--scheduler", address])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert f"--scheduler {address!r} is not a dask scheduler address" in result.output
+    assert not (tmp_path / "fdd").exists()
+
+
+def test_after_a_malformed_address_the_process_ends_at_once(tmp_path):
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "fractaldream", "build", "--n", "3", "--out", str(tmp_path / "fdd"),
+                           "--scheduler", "no-port-here"], capture_output=True, text=True, timeout=30)
+    assert time.monotonic() - started < 15  # a dask client that failed to start waited 40 s here
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr

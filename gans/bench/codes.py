@@ -108,7 +108,8 @@ def posthoc_encoder(run, max_steps: int = 5000, batch_size: int = 64, lr: float 
 
 
 def real_codes(run, method: str, images: torch.Tensor, v: np.ndarray, inversion_steps: int = 200,
-               inversion_restarts: int = 3, encoder_max_steps: int = 5000, progress: bool = False) -> Codes:
+               inversion_restarts: int = 3, encoder_max_steps: int = 5000, encoder_check_every: int = 100,
+               encoder_validation: int = 1024, progress: bool = False) -> Codes:
     """The codes of real ``images`` (with parameters ``v``) by ``method`` (one of the model's ``code_methods``)."""
     if method == "encoder":
         return Codes(_apply(run, run.encoder, images))
@@ -117,7 +118,8 @@ def real_codes(run, method: str, images: torch.Tensor, v: np.ndarray, inversion_
     if method == "inversion":
         return invert(run, images, steps=inversion_steps, restarts=inversion_restarts, progress=progress)
     if method == "posthoc_encoder":
-        encoder, steps = posthoc_encoder(run, max_steps=encoder_max_steps, progress=progress)
+        encoder, steps = posthoc_encoder(run, max_steps=encoder_max_steps, check_every=encoder_check_every,
+                                         validation=encoder_validation, progress=progress)
         with torch.no_grad():
             values = torch.cat([encoder(unit(b).to(run.device)).cpu() for b in images.split(256)]).numpy()
         return Codes(values, notes={"encoder_steps": steps})

@@ -239,7 +239,8 @@ class FractalCorrespondence:
             code_rows = rows_of(self.attractors, n, seed + 3)
             codes = real_codes(run, method, self.data.images[code_rows], self.raw_v[code_rows],
                                inversion_steps=p["inversion_steps"], inversion_restarts=p["inversion_restarts"],
-                               encoder_max_steps=p["encoder_max_steps"], progress=self.settings.progress)
+                               encoder_max_steps=p["encoder_max_steps"], encoder_check_every=p["encoder_check_every"],
+                               encoder_validation=p["encoder_validation"], progress=self.settings.progress)
             row = {"codes": method, "n_codes": len(code_rows), **codes.notes,
                    **code_scores(codes.values, identifiable_targets(self.raw_v[code_rows]), p, seed)}
             if "reconstruction_mse" in codes.per_image:

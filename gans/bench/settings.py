@@ -18,13 +18,13 @@ PROFILES = {
     "default": dict(
         batch_size=64, calibration_steps=20, train_share=0.5, ceiling_attractors=None,
         n_generated=2000, n_codes=10_000, n_inversion=1000, inversion_steps=100, inversion_restarts=3,
-        encoder_max_steps=5000, n_direct=2000, paths=4, path_steps=12, n_real_fid=2000,
+        encoder_max_steps=5000, encoder_check_every=100, encoder_validation=1024, n_direct=2000, paths=4, path_steps=12, n_real_fid=2000,
         mig_resamples=100, dci_resamples=10,
     ),
     "quick": dict(
         batch_size=16, calibration_steps=0, steps=6, ceiling_attractors=600,
         n_generated=64, n_codes=48, n_inversion=16, inversion_steps=5, inversion_restarts=2,
-        encoder_max_steps=20, n_direct=24, paths=2, path_steps=4, n_real_fid=64,
+        encoder_max_steps=20, encoder_check_every=10, encoder_validation=64, n_direct=24, paths=2, path_steps=4, n_real_fid=64,
         mig_resamples=5, dci_resamples=2, fdd_n=96, fdd_points=20_000,
     ),
 }

@@ -95,17 +95,45 @@ def correspondence_command(latents, factors, targets, as_json, test_fraction, se
         click.echo(f"{', '.join(signs)}: {SIGN_SCORING}")
 
 
-@metrics.command()
-@click.option("--data", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True, help="An FDD folder.")
-@click.option("--image-size", type=click.IntRange(min=16), default=defaults.REGRESSOR["image_size"], show_default=True)
-@click.option("--palette", default=None, help="Use one palette only.")
-@click.option("--epochs", type=click.IntRange(min=1), default=defaults.REGRESSOR["epochs"], show_default=True)
-def regressor(data, image_size, palette, epochs):
-    """Train (or reuse) the FDD parameter regressor and print its held-out R^2 per parameter (the ceiling)."""
-    from gans.data.loading import load_data
-    from gans.metrics.regressor import regressor_for
+def _budgets(text: str) -> list[int]:
+    try:
+        budgets = [int(b) for b in text.split(",") if b.strip()]
+    except ValueError:
+        raise UsageError(f"--curve takes attractor budgets separated by commas, got {text!r}") from None
+    if any(b < 1 for b in budgets):
+        raise UsageError(f"--curve budgets must be positive, got {text!r}")
+    return budgets
 
-    trained = regressor_for(load_data("fractal", data, image_size, palette), {"epochs": epochs})
-    for name, r2 in zip(trained.factors, trained.r2):
-        click.echo(f"R2 {name:3s} {r2:.4f}")
-    click.echo(f"saved at {trained.path}")
+
+@metrics.command()
+@click.option("--data", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True,
+              help="An FDD folder: the ceiling renders the stream with its build settings.")
+@click.option("--image-size", type=click.IntRange(min=16), default=32, show_default=True)
+@click.option("--attractors", type=click.IntRange(min=1), default=defaults.CEILING_ATTRACTORS, show_default=True,
+              help="Distinct attractors of the stream to train on.")
+@click.option("--held-out", type=click.IntRange(min=2), default=defaults.CEILING_HELD_OUT, show_default=True,
+              help="Held-out attractors of the stream to score on.")
+@click.option("--curve", "curve", default=None,
+              help="Learning-curve budgets, e.g. 3000,10000 (default: "
+                   f"{','.join(map(str, defaults.CEILING_CURVE))} up to --attractors; '' for none).")
+@click.option("--min-images", type=click.IntRange(min=0), default=defaults.CEILING_CURVE_MIN_IMAGES, show_default=True,
+              help="Images each learning-curve budget trains on at least (more passes over few attractors).")
+def regressor(data, image_size, attractors, held_out, curve, min_images):
+    """Train (or reuse) the FDD ceiling for DATA's build settings; print its held-out scores and learning curve.
+
+    Every ceiling is cached; one not in the cache is trained here (100,000 attractors: tens of minutes).
+    """
+    from fractaldream.dataset import build_settings_of
+    from gans.metrics.regressor import ceilings, curve_configs
+
+    budgets = ([b for b in defaults.CEILING_CURVE if b <= attractors] if curve is None else _budgets(curve))
+    build = build_settings_of(data)
+    ceiling, *points = ceilings(build, image_size, [attractors, *budgets], held_out,
+                                [None, *curve_configs(budgets, min_images=min_images)])
+    click.echo(f"ceiling: {ceiling.summary()}")
+    click.echo(f"sign_ab: {SIGN_SCORING}; intervals: 95% bootstrap over the held-out attractors")
+    if points:
+        click.echo(f"learning curve (each budget trained on at least {min_images:,} images):")
+        for point in points:
+            click.echo(f"  {point.summary()}")
+    click.echo(f"saved at {ceiling.path}")

@@ -2,8 +2,10 @@
 
 A download goes to ``<target>.download/`` beside the target (the zip, kept until it is unpacked, so
 an interrupted run resumes there), is unpacked into a staging folder after every entry of the zip
-was checked, and the staging folder is renamed to the target with its completion marker inside:
-the target either does not exist or holds a complete, counted data set.
+was checked (no entry escapes the folder or is a link, no name is there twice or names both a file and
+a folder, no entry grows more than ``MAX_RATIO``-fold, and the whole fits the data set's ``size_limit``),
+and the staging folder is renamed to the target with its completion marker inside: the target either
+does not exist or holds a complete, counted data set.
 """
 
 import json
@@ -27,6 +29,13 @@ from gans.datasets import DATASETS, DOWNLOAD_MARKER as MARKER, kaggle_datasets
 #: 9,629 of 9,877 remain), so image counts within TOLERANCE of the record's are accepted with a note;
 #: a count further off means a different or truncated archive.
 TOLERANCE = 0.05
+#: The most an image of a data set may take unpacked, its share of the archive's other files (tables, a
+#: nested copy) included: the published images are JPEG and PNG files of a few hundred pixels a side, far
+#: smaller, and even an uncompressed 512x512 RGB image fits. Times the record's image count, it bounds the archive.
+MAX_BYTES_PER_IMAGE = 1 << 20
+#: Images barely shrink in a zip, and text tables shrink about tenfold; a zip bomb's entries shrink up to a
+#: thousandfold. An entry (larger than one image) or the whole archive growing more than this is refused.
+MAX_RATIO = 100
 
 
 def is_complete(folder: Path) -> bool:
@@ -55,12 +64,12 @@ def download(name: str, out=None, client=None) -> Path:
         raise FractalDreamError(f"{name}: download of {kaggle_id} failed: {kaggle_client.redact(error)}") from None
     if not archive.is_file():
         raise FractalDreamError(f"{name}: the kaggle package reported no error but wrote no {archive}")
-    refuse_unsafe(archive)
+    refuse_unsafe(archive, size_limit(name))
     folder, count = count_images(archive)
     _check_count(name, folder, count, work)
     staging = work / "unpacked"
     shutil.rmtree(staging, ignore_errors=True)
-    safe_extract(archive, staging)
+    safe_extract(archive, staging, max_bytes=size_limit(name))
     (staging / MARKER).write_text(json.dumps({"kaggle_id": kaggle_id, "folder": folder, "images": count}) + "\n")
     if target.exists():
         target.rmdir()  # empty, checked above
@@ -95,7 +104,7 @@ def unsafe_entries(archive: Path) -> list[str]:
     bad = []
     with _open_zip(archive) as zf:
         for info in zf.infolist():
-            path = PurePosixPath(info.filename.replace("\\", "/"))
+            path = _entry_path(info)
             if path.is_absolute() or ".." in path.parts or (path.parts and path.parts[0].endswith(":")):
                 bad.append(f"{info.filename} (escapes the target folder)")
             elif stat.S_ISLNK(info.external_attr >> 16):
@@ -103,15 +112,66 @@ def unsafe_entries(archive: Path) -> list[str]:
     return bad
 
 
-def refuse_unsafe(archive: Path) -> None:
+def size_limit(name: str) -> int:
+    """The most bytes the archive of the data set ``name`` may unpack to."""
+    return int(DATASETS[name].expected_images * (1 + TOLERANCE) * MAX_BYTES_PER_IMAGE)
+
+
+def refuse_unsafe(archive: Path, max_bytes: int | None = None) -> None:
+    """Refuse an archive with an entry that is unsafe, a name that clashes, or sizes of a zip bomb (or above ``max_bytes``)."""
     bad = unsafe_entries(archive)
     if bad:
         raise FractalDreamError(f"refusing to unpack {archive}: {len(bad)} unsafe entries, e.g. {'; '.join(bad[:3])}")
+    with _open_zip(archive) as zf:
+        entries = zf.infolist()
+    problem = _clashing_name(entries) or _bomb_size(entries, archive.stat().st_size, max_bytes)
+    if problem:
+        raise FractalDreamError(f"refusing to unpack {archive}: {problem}")
 
 
-def safe_extract(archive: Path, target: Path, progress: bool = True) -> None:
-    """Unpack ``archive`` into ``target``, refusing the whole archive (writing nothing) if any entry is unsafe."""
-    refuse_unsafe(archive)
+def _clashing_name(entries: list[zipfile.ZipInfo]) -> str | None:
+    """An entry name that is there twice, or names a file where another entry needs a folder."""
+    files = Counter(_entry_path(info) for info in entries if not info.is_dir())
+    folders = {parent for info in entries for parent in _entry_path(info).parents}
+    folders |= {_entry_path(info) for info in entries if info.is_dir()}
+    twice = [path for path, count in files.items() if count > 1]
+    if twice:
+        return f"{len(twice)} entry name(s) appear more than once, e.g. {twice[0]}"
+    both = [path for path in files if path in folders]
+    if both:
+        return f"{both[0]} is both a file and a folder"
+    return None
+
+
+def _entry_path(info: zipfile.ZipInfo) -> PurePosixPath:
+    return PurePosixPath(info.filename.replace("\\", "/"))
+
+
+def _bomb_size(entries: list[zipfile.ZipInfo], archive_bytes: int, max_bytes: int | None) -> str | None:
+    """What makes the unpacked sizes (as the zip declares them; unpacking stops there) too large, or None."""
+    total = sum(info.file_size for info in entries)
+    if max_bytes is not None and total > max_bytes:
+        return (f"it would unpack to {_megabytes(total)}, more than the {_megabytes(max_bytes)} its data set can "
+                f"take ({MAX_BYTES_PER_IMAGE >> 20} MiB an image)")
+    grown = [info for info in entries if info.file_size > max(MAX_BYTES_PER_IMAGE, MAX_RATIO * info.compress_size)]
+    if grown:
+        info = grown[0]
+        return (f"{info.filename} would grow from {_megabytes(info.compress_size)} to {_megabytes(info.file_size)} "
+                f"(more than {MAX_RATIO}-fold: a zip bomb)")
+    if total > MAX_RATIO * archive_bytes:
+        return (f"its {_megabytes(archive_bytes)} would unpack to {_megabytes(total)} "
+                f"(more than {MAX_RATIO}-fold: a zip bomb)")
+    return None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def safe_extract(archive: Path, target: Path, progress: bool = True, max_bytes: int | None = None) -> None:
+    """Unpack ``archive`` into ``target``, refusing the whole archive (writing nothing) if any entry is unsafe,
+    any name clashes, or it would unpack to more than ``max_bytes`` or grow like a zip bomb."""
+    refuse_unsafe(archive, max_bytes)
     root = target.resolve()
     with _open_zip(archive) as zf:
         members = zf.infolist()

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from fractaldream.dataset import denormalize, normalize
 from fractaldream.errors import FractalDreamError, UsageError
 from gans.data.cache import cache_dir
-from gans.data.decoded import cache_path, read_cache, write_cache
+from gans.data.decoded import cache_path, read_cache, remove_stale_temporaries, write_cache
 from gans.data.files import has_images, image_files
 from gans.datasets import DatasetRecord, record
 
@@ -71,6 +71,7 @@ class ImageData:
     targets: torch.Tensor  # float32 (N, 6) for FDD, int64 (N,) otherwise
     info: DataInfo
     skipped: list[str]  # unreadable files left out
+    fingerprint: str  # of the images and targets (``gans.data.decoded``)
 
 
 def load_data(name: str, data: str | Path | None = None, image_size: int = 64, palette: str | None = None,
@@ -81,18 +82,19 @@ def load_data(name: str, data: str | Path | None = None, image_size: int = 64, p
     root = Path(data).expanduser() if data is not None else None
     source = READERS[dataset.source](dataset, root, image_size, palette)
     path = cache_path(name, source.inputs, repr(image_transform(image_size)))
+    remove_stale_temporaries()
     cached = read_cache(path)
     if cached is None:
         write_cache(path, _decode(source, strict, workers, progress), source.info.name)
         cached = read_cache(path)
-    images, targets, skipped = cached
+    images, targets, skipped, fingerprint = cached
     if skipped and strict:
         raise UsageError(f"{source.info.name}: unreadable image {skipped[0]}")
     if skipped:
         shown = ", ".join(skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
         click.echo(f"warning: {source.info.name}: skipped {len(skipped)} unreadable image(s): {shown}", err=True)
     targets = targets.float() if targets.is_floating_point() else targets.long()
-    return ImageData(images, targets, source.info, skipped)
+    return ImageData(images, targets, source.info, skipped, fingerprint)
 
 
 def image_transform(image_size: int):
@@ -211,7 +213,8 @@ class _Guarded(Dataset):
     def __getitem__(self, index):
         try:
             image, target = self.dataset[index]
-        except (OSError, ValueError, SyntaxError):  # what PIL raises for broken or truncated files
+        # What PIL raises for broken or truncated files, and for images so large they may be decompression bombs.
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
             return index, None, None
         return index, image, torch.as_tensor(target)
 

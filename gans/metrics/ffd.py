@@ -1,7 +1,8 @@
-"""FFD, the Frechet Fractal Distance: the Frechet distance on the FDD regressor's penultimate features.
+"""FFD, the Frechet Fractal Distance: the Frechet distance on the FDD ceiling's penultimate features.
 
 The FDD counterpart of FID (as FID on MNIST uses a LeNet): it needs no downloaded weights, only the
-regressor trained on the data set itself.
+ceiling (``gans.metrics.regressor.ceiling_regressor``), trained on the stream, none of whose images is
+in the data set it compares with.
 """
 
 import torch
@@ -31,7 +32,6 @@ class RegressorFeatures(FeatureExtractor):
         if images.shape[-1] != self.size or images.shape[-2] != self.size:
             images = F.interpolate(images, size=(self.size, self.size), mode="bilinear", antialias=True, align_corners=False)
         return self.model.features(images)
-
 
 
 def frechet_fractal_distance(generated: torch.Tensor, real: torch.Tensor, regressor: TrainedRegressor) -> float:

@@ -144,7 +144,7 @@ def symmetric_variants(images: np.ndarray, v: np.ndarray, rng: np.random.Generat
 
 
 def symmetric_ranges(build: BuildSettings) -> bool:
-    """The symmetries negate x0, y0 and a..d: only with ranges symmetric about 0 do the variants stay on the data's support."""
+    """The symmetries negate x0, y0 and a..d: only ranges symmetric about 0 keep the variants on the data's support."""
     return all(low == -high for low, high in (build.range_xy, build.range_abcd))
 
 
@@ -179,15 +179,17 @@ def train_ceiling(images: np.ndarray, v: np.ndarray, config: dict, augment: bool
     model = ParameterRegressor(len(TARGETS), config["width"], config["features"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=config["lr"], weight_decay=config["weight_decay"])
     steps_per_pass = len(v) // config["batch_size"]  # full batches only: BatchNorm and a steady step size
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config["lr"], total_steps=config["passes"] * steps_per_pass)
-    bar = tqdm(total=config["passes"] * steps_per_pass * config["batch_size"], desc="training the ceiling",
+    total_steps = config["passes"] * steps_per_pass
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config["lr"], total_steps=total_steps)
+    bar = tqdm(total=total_steps * config["batch_size"], desc="training the ceiling",
                unit="img", unit_scale=True, disable=not progress)
     model.train()
     for _ in range(config["passes"]):
         order = rng.permutation(len(v))[: steps_per_pass * config["batch_size"]]
         for rows in order.reshape(steps_per_pass, config["batch_size"]):
             x, u = (symmetric_variants(images[rows], v[rows], rng) if augment else (images[rows], v[rows]))
-            loss = nn.functional.mse_loss(model(unit(torch.from_numpy(x))), standardiser.forward(identifiable_targets(u)))
+            y = standardiser.forward(identifiable_targets(u))
+            loss = nn.functional.mse_loss(model(unit(torch.from_numpy(x))), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -260,8 +262,15 @@ class TrainedRegressor:
         """Held-out R^2 per target (see ``held_out`` for the intervals and the sign target's accuracy)."""
         return {t: interval.estimate for t, interval in self.held_out.r2.items()}
 
+    def summary(self) -> str:
+        """One line: the budget, then each held-out score with its interval."""
+        c, scores = self.config, self.held_out
+        cells = [f"R2 {t} {i.estimate:.3f} [{i.low:.3f}, {i.high:.3f}]" for t, i in scores.r2.items()]
+        cells += [f"accuracy {t} {i.estimate:.3f} [{i.low:.3f}, {i.high:.3f}]" for t, i in scores.accuracy.items()]
+        return f"{c['attractors']:>7,} attractors x {c['passes']} passes, held out {scores.n:,}: " + ", ".join(cells)
+
     def predict(self, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-        """(N, 5) estimates of |a|, |b|, sign(a b), c, d for images (N, 3, s, s) in [0, 1] (or uint8), s the image size."""
+        """(N, 5) estimates of |a|, |b|, sign(a b), c, d for images (N, 3, s, s) in [0, 1] or uint8, s = image_size."""
         return read_targets(self.model, self.standardiser, images, batch_size)
 
 
@@ -275,7 +284,7 @@ def full_config(image_size: int, attractors: int | None, held_out: int | None, c
 
 
 def cache_path(build: BuildSettings, config: dict) -> Path:
-    """Keyed by what decides the images (the build's settings, but not its seed: the stream has its own) and the training."""
+    """Keyed by what decides the images (the build settings but its seed: the stream has its own), and the training."""
     rendering = {k: v for k, v in dataclasses.asdict(build).items() if k != "seed"}
     training = {k: v for k, v in config.items() if k not in NOT_IN_KEY}
     key = hashlib.sha256(json.dumps({"build": rendering, "config": training, "version": VERSION},
@@ -330,7 +339,7 @@ def ceilings(build: BuildSettings, image_size: int, budgets: list, held_out: int
     build.validate()
     full = [full_config(image_size, n, held_out, c) for n, c in zip(budgets, configs)]
     paths = [cache_path(build, c) for c in full]
-    missing = [k for k, path in enumerate(paths) if not path.is_file()]
+    missing = [k for k, path in enumerate(paths) if not path.is_file() and path not in paths[:k]]
     if missing:
         workers = full[0]["render_workers"]
         images, v = stream_segment(build, image_size, 0, max(full[k]["attractors"] for k in missing), workers, progress)

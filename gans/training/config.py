@@ -10,6 +10,7 @@ model's (``GANModel.defaults``) > ``BASE``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -127,6 +128,7 @@ def resolve(config: TrainConfig) -> TrainConfig:
         values["out"] = str(Path("runs") / f"{config.model}-{config.dataset}-{values['image_size']}")
     resolved = TrainConfig.from_dict(values)
     _check(resolved)
+    _check_numbers(resolved)
     model.check(resolved, dataset)
     return resolved
 
@@ -159,6 +161,30 @@ def _check(c: TrainConfig) -> None:
         raise UsageError(f"--affine-translate must lie in [0, 1), not {c.affine_translate}")
     if c.affine_scale is not None and not (len(c.affine_scale) == 2 and 0 < c.affine_scale[0] <= c.affine_scale[1]):
         raise UsageError(f"--affine-scale needs LO HI with 0 < LO <= HI, not {c.affine_scale}")
+
+
+#: The largest --seed: the data order is seeded with seed * 1_000_003 + epoch, which torch needs below 2**64.
+MAX_SEED = 2**32 - 1
+#: The numeric settings ``_check`` leaves to ``_check_numbers``: (names, what each must be, the test).
+#: NaN fails every comparison, so each test refuses it.
+NUMBER_RULES = (
+    (("lr_g", "lr_d", "lr_e", "bn_eps", "instance_noise_decay"), "a finite number > 0", lambda v: 0 < v < math.inf),
+    (("instance_noise", "info_weight", "gp_weight", "lsd_weight"), "a finite number >= 0",
+     lambda v: 0 <= v < math.inf),
+    (("leaky_slope",), "a number in [0, 1]", lambda v: 0 <= v <= 1),
+    (("d_reset_every", "codes", "categorical"), "a whole number >= 0", lambda v: v >= 0),
+    (("workers",), "a whole number >= 0", lambda v: v is None or v >= 0),
+    (("seed",), f"a whole number in [0, {MAX_SEED}]", lambda v: 0 <= v <= MAX_SEED),
+)
+
+
+def _check_numbers(c: TrainConfig) -> None:
+    for names, what, valid in NUMBER_RULES:
+        for name in names:
+            if not valid(getattr(c, name)):
+                raise UsageError(f"--{name.replace('_', '-')} must be {what}, not {getattr(c, name)}")
+    if not (len(c.betas) == 2 and all(0 <= beta < 1 for beta in c.betas)):
+        raise UsageError(f"--betas needs B1 B2, each in [0, 1), not {' '.join(map(str, c.betas))}")
 
 
 def differences(a: TrainConfig, b: TrainConfig, ignore=()) -> list[str]:

@@ -15,8 +15,10 @@ and with ``tensorboard`` a ``tensorboard/`` folder.
   checkpoint left it (weights, optimizers, RNG states, position in the epoch's data order), and may
   then change ``epochs`` / ``max_steps``. Other changes are refused; ``resume`` on a folder with no
   checkpoint starts a new run.
-- A checkpoint is written at the end of every epoch and at the end of the run. A non-finite loss stops
-  the run with an error and leaves the last good checkpoint in place.
+- A checkpoint is written at the end of every epoch and at the end of the run. A non-finite loss, or a
+  diverging one (beyond ``DIVERGED_LOSS``) or a diverging weight (beyond ``DIVERGED_WEIGHT``), stops the
+  run with an error and leaves the last good checkpoint in place.
+- One run writes into a folder at a time: a second ``train`` into the same ``out`` is refused at once.
 - The loop does no host synchronisation and no disk I/O per step: losses stay on the device and are
   read back every ``log_every`` steps (the ``unequal_band`` trick is the one exception).
 """
@@ -35,7 +37,9 @@ from fractaldream.errors import FractalDreamError, UsageError
 from gans.data.loading import load_data
 from gans.data.pixels import signed
 from gans.models import build_model
-from gans.training.checkpoint import CHECKPOINT, load_checkpoint, restore_rng, rng_states, save_checkpoint
+from fractaldream.lock import writer_lock
+from gans.training.checkpoint import (CHECKPOINT, load_checkpoint, load_weights, refuse_other_data, restore_training,
+                                      rng_states, save_checkpoint)
 from gans.training.color import from_rgb, to_rgb
 from gans.training.config import TrainConfig, resolve
 from gans.training.device import pick_device
@@ -46,11 +50,22 @@ from gans.training.tricks import Tricks
 
 # Data sets up to this size live on the GPU; larger ones are indexed in their memory-mapped cache and copied per batch.
 GPU_DATA_BYTES = 4 << 30
+#: A logged loss or score beyond this magnitude means the run has diverged: healthy runs of the family stay far
+#: below (BCE and MSE losses O(1) to O(100), WGAN critic values O(100)); at --lr-g 1e6 --lr-d 1e6 they pass 1e13.
+DIVERGED_LOSS = 1e6
+#: A weight beyond this magnitude means the run has diverged, even where normalisation keeps the losses sane:
+#: initial weights are O(1), and Adam moves a weight by at most about the learning rate a step.
+DIVERGED_WEIGHT = 1e4
 
 
 def train(config: TrainConfig) -> Path:
     """Train (or resume, or find finished) the run ``config`` describes; returns its folder."""
     config = resolve(config)
+    with writer_lock(config.out, "gans train"):  # two runs in one folder would interleave their logs and checkpoints
+        return _train_locked(config)
+
+
+def _train_locked(config: TrainConfig) -> Path:
     run_dir = Path(config.out)
     state = run_state(config)
     if state.finished:
@@ -73,10 +88,9 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
         data = load_data(c.dataset, c.data, c.image_size, c.palette, c.strict, c.workers, c.progress)
-        if saved is not None and saved["n_images"] != len(data.images):
-            raise UsageError(f"cannot resume {self.run_dir}: the data set has changed "
-                             f"({saved['n_images']} images then, {len(data.images)} now)")
-        self.n_images = len(data.images)
+        if saved is not None:
+            refuse_other_data(saved, len(data.images), data.fingerprint, self.run_dir)
+        self.n_images, self.data_fingerprint = len(data.images), data.fingerprint
         self.steps_per_epoch = self.n_images // c.batch_size
         if self.steps_per_epoch == 0:
             raise UsageError(f"{c.dataset}: {self.n_images} images, fewer than one batch of {c.batch_size}")
@@ -98,11 +112,9 @@ class Trainer:
         self.optimizers = self.model.make_optimizers()
         self.step = 0
         if saved is not None:
-            self.model.load_state_dict(saved["model"])
-            for name, state in saved["optimizers"].items():
-                self.optimizers[name].load_state_dict(state)
+            load_weights(self.model, saved, self.run_dir / CHECKPOINT)
+            restore_training(saved, self.run_dir / CHECKPOINT, self.optimizers)
             self.step = saved["step"]
-            restore_rng(saved["rng"])
         self.tricks = Tricks(c)
         if self.tricks.augmenting and self.model.uses_targets and data.info.factors:
             click.echo(f"warning: {c.model} with affine augmentation: an augmented image no longer matches "
@@ -181,18 +193,13 @@ class Trainer:
             values = torch.cat([p[key].float().reshape(-1) for p in self.pending if key in p])
             return (torch.sigmoid(values) if key in self.model.logit_scores else values).mean()
 
-        means = torch.stack([mean(k) for k in keys])
-        values = dict(zip(keys, means.tolist()))
+        *means, largest_weight = torch.stack([mean(k) for k in keys] + [largest_magnitude(self.model)]).tolist()
+        values = dict(zip(keys, means))
         now = time.perf_counter()
         speed = (self.step - self.clock_step) * self.config.batch_size / max(now - self.clock, 1e-9)
         self.clock, self.clock_step = now, self.step
         self.pending.clear()
-        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
-        if bad:
-            last = load_checkpoint(self.run_dir)["step"] if (self.run_dir / CHECKPOINT).exists() else None
-            kept = "no checkpoint was written" if last is None else f"the last good checkpoint (step {last}) is kept"
-            raise FractalDreamError(f"non-finite loss ({', '.join(f'{k}={v}' for k, v in bad.items())}) "
-                                    f"by step {self.step}; training stopped, {kept} in {self.run_dir}")
+        self.stop_if_diverged(values, largest_weight)
         epoch = self.step / self.steps_per_epoch
         self.log.append({"step": self.step, "epoch": round(epoch, 4), "images_per_s": round(speed, 2), **values})
         if self.writer is not None:
@@ -200,6 +207,15 @@ class Trainer:
                 self.writer.add_scalar(key, value, self.step)
             self.writer.add_scalar("images_per_s", speed, self.step)
         return {k: f"{v:.3g}" for k, v in values.items() if k.startswith("loss")}
+
+    def stop_if_diverged(self, values: dict, largest_weight: float) -> None:
+        """Stop on a non-finite or diverging loss or weight, before the next checkpoint could save the damage."""
+        problem = divergence(values, largest_weight)
+        if problem is None:
+            return
+        last = load_checkpoint(self.run_dir)["step"] if (self.run_dir / CHECKPOINT).exists() else None
+        kept = "no checkpoint was written" if last is None else f"the last good checkpoint (step {last}) is kept"
+        raise FractalDreamError(f"{problem} by step {self.step}; training stopped, {kept} in {self.run_dir}")
 
     def end_of_epoch(self) -> None:
         self.model.eval()
@@ -216,6 +232,7 @@ class Trainer:
             "config": self.config.to_dict(),
             "data_info": self.info.to_dict(),
             "n_images": self.n_images,
+            "data_fingerprint": self.data_fingerprint,
             "step": self.step,
             "epoch": self.step // self.steps_per_epoch,
             "finished": self.step >= self.total_steps,
@@ -224,3 +241,23 @@ class Trainer:
             "rng": rng_states(),
         })
         self.clock = time.perf_counter()  # the interval's speed is the loop's, not the checkpoint's
+
+
+def largest_magnitude(model: torch.nn.Module) -> torch.Tensor:
+    """The largest absolute weight of ``model``, on its device (read back with the losses)."""
+    return torch.stack([p.detach().abs().amax().float() for p in model.parameters()]).amax()
+
+
+def divergence(values: dict, largest_weight: float) -> str | None:
+    """What shows that a run has diverged, in words, or None for a healthy one."""
+    non_finite = {k: v for k, v in values.items() if not math.isfinite(v)}
+    if non_finite:
+        return f"non-finite loss ({', '.join(f'{k}={v}' for k, v in non_finite.items())})"
+    huge = {k: v for k, v in values.items() if abs(v) > DIVERGED_LOSS}
+    if huge:
+        return (f"diverged: {', '.join(f'{k}={v:.3g}' for k, v in huge.items())}, beyond +-{DIVERGED_LOSS:g} "
+                f"(lower the learning rates)")
+    if not abs(largest_weight) <= DIVERGED_WEIGHT:
+        return (f"diverged: a weight of {largest_weight:.3g}, beyond +-{DIVERGED_WEIGHT:g} "
+                f"(lower the learning rates)")
+    return None

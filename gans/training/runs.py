@@ -42,7 +42,7 @@ from gans.data.loading import DataInfo
 from gans.data.pixels import signed, signed_to_unit
 from gans.models import build_model
 from gans.models.base import GANModel
-from gans.training.checkpoint import load_checkpoint
+from gans.training.checkpoint import CHECKPOINT, load_checkpoint, load_weights
 from gans.training.color import from_rgb, to_rgb
 from gans.training.config import TrainConfig
 from gans.training.device import pick_device
@@ -144,7 +144,7 @@ def load_run(run_dir, device="cpu") -> LoadedRun:
     info = DataInfo.from_dict(saved["data_info"])
     device = pick_device(str(device))
     model = build_model(config, info)
-    model.load_state_dict(saved["model"])
+    load_weights(model, saved, run_dir / CHECKPOINT)
     model.to(device).eval()
     model.requires_grad_(False)
     return LoadedRun(run_dir, config, info, model, saved["step"], saved["finished"], device)

@@ -61,7 +61,7 @@ def scan(base: TrainConfig, grid: dict[str, list], out: Path, jobs: int = 1,
     if scheduler is not None and jobs != 1:
         raise UsageError("--jobs and --scheduler exclude each other: the cluster has its own workers")
     combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
-    progress = jobs == 1 and scheduler is None
+    progress = base.progress and jobs == 1 and scheduler is None  # parallel runs' bars would garble
     configs = {run_name(s): replace(base, **s, out=str(out / run_name(s)), resume=True, progress=progress)
                for s in combos}
     for config in configs.values():
