@@ -20,7 +20,6 @@ class UsageError(FractalDreamError):
         super().__init__(message, exit_code=2)
 
 
-
 def describe_os_error(error: OSError) -> str:
     """An OSError in words: "No space left on device: /path" (no errno number, no traceback)."""
     reason = error.strerror or str(error)

@@ -29,7 +29,10 @@ def identifiable_targets(v) -> np.ndarray:
 
     sign(a b) is -1 or +1; a b = 0 (probability 0 for drawn v) counts as +1.
     """
-    v = np.asarray(v, dtype=np.float64)
+    try:
+        v = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UsageError("raw FDD vectors v must be numbers") from None
     if v.ndim != 2 or v.shape[1] != 6:
         raise UsageError(f"raw FDD vectors v must be N x 6 (x0, y0, a, b, c, d), got shape {v.shape}")
     a, b, c, d = v[:, 2:].T

@@ -23,7 +23,7 @@ MAX_SIZE = 4096
 MAX_POINTS = 100_000_000
 COUNT_BYTES_PER_PIXEL = 4
 MAX_SEED = 2**63 - 1
-#: Sampling ranges stay where the fast path's float32 still resolves a sine's argument (1/16 at 1e6, a whole turn at 1e8).
+#: Sampling ranges stay where float32 (the fast path) still resolves a sine's argument: 1/16 at 1e6, a turn at 1e8.
 MAX_RANGE = 1e6
 
 

@@ -15,15 +15,15 @@ from fractaldream.stream import FractalDreamStream
 from gans.cli import main
 from gans.metrics import defaults
 from gans.metrics.ffd import frechet_fractal_distance
-from gans.metrics.regressor import (HELD_OUT_FIRST_CHUNK, ceiling_regressor, held_out_scores, read_targets,
-                                    stream_segment, symmetric_variants, train_ceiling)
+from gans.metrics.regressor import (HELD_OUT_FIRST_CHUNK, cache_path, ceiling_regressor, full_config, held_out_scores,
+                                    read_targets, stream_segment, symmetric_ranges, symmetric_variants, train_ceiling)
 from gans_fixtures import fdd  # noqa: F401  (a fixture)
 
 torch.set_num_threads(1)
 
 #: A tiny stream (few points: fast renders) and a tiny training: seconds.
 BUILD = BuildSettings(size=32, points=20_000, palettes=("blue",))
-TINY = {"passes": 5, "render_workers": 0}
+TINY = {**defaults.CEILING_TINY_CONFIG, "render_workers": 0}
 HELD_OUT = 300
 
 
@@ -72,8 +72,6 @@ def test_the_ceiling_is_cached_and_reused(ceiling, cache, monkeypatch):
     assert ceiling_regressor(BUILD, 32, defaults.CEILING_TINY_ATTRACTORS, HELD_OUT, {**TINY, "render_workers": 3},
                              progress=False).path == ceiling.path
     other = BuildSettings(size=32, points=20_001, palettes=("blue",))
-    from gans.metrics.regressor import cache_path, full_config
-
     config = full_config(32, defaults.CEILING_TINY_ATTRACTORS, HELD_OUT, TINY)
     assert cache_path(other, config) != ceiling.path != cache_path(BUILD, {**config, "passes": 4})
 
@@ -109,6 +107,12 @@ def test_symmetric_variants_are_the_renders_of_the_transformed_vectors():
         assert len({r.tobytes() for r in renders}) == 8
 
 
+def test_symmetries_are_used_only_where_the_ranges_are_symmetric():
+    assert symmetric_ranges(BUILD)
+    assert not symmetric_ranges(BuildSettings(range_abcd=(0.0, 3.0)))
+    assert not symmetric_ranges(BuildSettings(range_xy=(-1.0, 2.0)))
+
+
 def test_ffd_separates_fractals_from_noise(ceiling):
     real = stream_segment(BUILD, 32, HELD_OUT_FIRST_CHUNK, 128)[0]
     real = torch.from_numpy(real).float() / 255
@@ -129,6 +133,7 @@ def test_regressor_cli_prints_the_ceiling_and_its_curve(fdd, tmp_path, monkeypat
     assert re.findall(r"R2 (\w+) -?\d", ceiling) == list(TARGETS) and "accuracy sign_ab" in ceiling
     curve = re.findall(r"^ +(\d+) attractors x 2 passes, held out 200", result.output, re.MULTILINE)
     assert curve == ["256", "400"]
-    assert len(list((tmp_path / "regressors").iterdir())) == 2  # one file per distinct ceiling: the curve's 400 is the ceiling
+    # One file per distinct ceiling: the curve's 400 is the ceiling.
+    assert len(list((tmp_path / "regressors").iterdir())) == 2
     bad = CliRunner().invoke(main, arguments[:-4] + ["--curve", "3k"])
     assert bad.exit_code != 0 and "--curve takes attractor budgets" in bad.output

@@ -36,8 +36,8 @@ def credential_problems(directory: Path, exclude=()) -> list[str]:
     found = sorted(path.relative_to(directory) for path in directory.rglob("*") if path.is_file()
                    and any(fnmatch.fnmatchcase(path.name.lower(), name) for name in CREDENTIAL_NAMES)
                    and not excluded(path.name, exclude))
-    return [f"{path} looks like credentials and would be uploaded: remove it, or leave it out with --exclude {path.name}"
-            for path in found]
+    return [f"{path} looks like credentials and would be uploaded: remove it, or leave it out with "
+            f"--exclude {path.name}" for path in found]
 
 
 def folder_problems(directory: Path, exclude=()) -> list[str]:
@@ -89,5 +89,6 @@ def validate(directory, exclude=()) -> dict:
         raise UsageError(f"{path} is not readable JSON ({error})") from None
     if not isinstance(metadata, dict):
         raise UsageError(f"{path} does not hold a JSON object")
-    raise_if(folder_problems(directory, exclude) + metadata_problems(metadata, directory), f"{directory} cannot be published")
+    raise_if(folder_problems(directory, exclude) + metadata_problems(metadata, directory),
+             f"{directory} cannot be published")
     return metadata

@@ -50,7 +50,8 @@ def sample_command(run, n, out, seed, device):
 @click.option("--cycle", is_flag=True, help="walk A -> B -> C -> A instead of A -> B")
 @click.option("--steps", default=30, show_default=True, help="frames per segment")
 @click.option("--n", default=8, show_default=True, help="paths shown side by side")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="GIF or animated PNG file (by its extension)")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="GIF or animated PNG file (by its extension)")
 @click.option("--fps", default=12, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True)

@@ -34,8 +34,8 @@ from gans.data.cache import cache_root
 VERSION = 1
 #: The .npy header is written before the image count is known, then rewritten in place: a fixed size.
 HEADER_BYTES = 128
-#: A cache's temporary files while it is written: ``.<key>.npy.<host>.<pid>.tmp`` and ``.<key>.npy.<host>.<pid>.npz.tmp``
-#: (an older form has no host). Only this machine's processes can be asked whether they are alive.
+#: A cache's temporary files while it is written: ``.<key>.npy.<host>.<pid>.tmp`` and ``...<pid>.npz.tmp`` (an
+#: older form has no host). Only this machine's processes can be asked whether they are alive.
 TEMPORARY = re.compile(r"\.[0-9a-f]+\.npy\.(?:(?P<host>.+)\.)?(?P<pid>\d+)(?:\.npz)?\.tmp")
 
 

@@ -118,7 +118,7 @@ def size_limit(name: str) -> int:
 
 
 def refuse_unsafe(archive: Path, max_bytes: int | None = None) -> None:
-    """Refuse an archive with an entry that is unsafe, a name that clashes, or sizes of a zip bomb (or above ``max_bytes``)."""
+    """Refuse an archive with an unsafe entry, clashing names, or the sizes of a zip bomb (or above ``max_bytes``)."""
     bad = unsafe_entries(archive)
     if bad:
         raise FractalDreamError(f"refusing to unpack {archive}: {len(bad)} unsafe entries, e.g. {'; '.join(bad[:3])}")
@@ -151,21 +151,21 @@ def _bomb_size(entries: list[zipfile.ZipInfo], archive_bytes: int, max_bytes: in
     """What makes the unpacked sizes (as the zip declares them; unpacking stops there) too large, or None."""
     total = sum(info.file_size for info in entries)
     if max_bytes is not None and total > max_bytes:
-        return (f"it would unpack to {_megabytes(total)}, more than the {_megabytes(max_bytes)} its data set can "
+        return (f"it would unpack to {_size(total)}, more than the {_size(max_bytes)} its data set can "
                 f"take ({MAX_BYTES_PER_IMAGE >> 20} MiB an image)")
     grown = [info for info in entries if info.file_size > max(MAX_BYTES_PER_IMAGE, MAX_RATIO * info.compress_size)]
     if grown:
         info = grown[0]
-        return (f"{info.filename} would grow from {_megabytes(info.compress_size)} to {_megabytes(info.file_size)} "
+        return (f"{info.filename} would grow from {_size(info.compress_size)} to {_size(info.file_size)} "
                 f"(more than {MAX_RATIO}-fold: a zip bomb)")
     if total > MAX_RATIO * archive_bytes:
-        return (f"its {_megabytes(archive_bytes)} would unpack to {_megabytes(total)} "
+        return (f"its {_size(archive_bytes)} would unpack to {_size(total)} "
                 f"(more than {MAX_RATIO}-fold: a zip bomb)")
     return None
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB"
+def _size(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.1f} kB"
 
 
 def safe_extract(archive: Path, target: Path, progress: bool = True, max_bytes: int | None = None) -> None:

@@ -22,9 +22,14 @@ from gans.metrics.sap import sap
 KEYS = ("mig", "sap", "dci_disentanglement", "dci_completeness", "dci_informativeness", "r2_linear", "r2_nonlinear")
 
 MIN_ROWS = 10
+#: Codes and factors beyond this magnitude are refused: the probes fit in float32 and sum squares.
+MAX_MAGNITUDE = 1e12
 
 
 def check_codes_and_factors(codes, factors) -> tuple[np.ndarray, np.ndarray]:
+    for name, array in (("codes", np.asarray(codes)), ("factors", np.asarray(factors))):
+        if array.dtype.kind not in "biuf":
+            raise UsageError(f"{name} must be an array of numbers, not of {array.dtype}")
     codes, factors = np.asarray(codes, dtype=np.float64), np.asarray(factors, dtype=np.float64)
     if codes.ndim == 1:
         codes = codes[:, None]
@@ -36,8 +41,16 @@ def check_codes_and_factors(codes, factors) -> tuple[np.ndarray, np.ndarray]:
         raise UsageError(f"codes have {len(codes)} rows but factors have {len(factors)}: they must be paired row by row")
     if len(codes) < MIN_ROWS:
         raise UsageError(f"correspondence needs at least {MIN_ROWS} rows, got {len(codes)}")
+    if 0 in (codes.shape[1], factors.shape[1]):
+        raise UsageError(f"codes and factors need at least one column each, got shapes {codes.shape} and "
+                         f"{factors.shape}")
     if not (np.isfinite(codes).all() and np.isfinite(factors).all()):
         raise UsageError("codes and factors must be finite (found NaN or infinity)")
+    if max(np.abs(codes).max(), np.abs(factors).max()) > MAX_MAGNITUDE:
+        raise UsageError(f"codes and factors must lie within +-{MAX_MAGNITUDE:.0e}; rescale them")
+    constant = np.flatnonzero(np.ptp(factors, axis=0) == 0)
+    if len(constant):
+        raise UsageError(f"factor column {constant[0]} is constant: how well codes predict it (R^2) is undefined")
     return codes, factors
 
 

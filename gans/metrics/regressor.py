@@ -228,17 +228,18 @@ class HeldOutScores:
                    {t: Interval(**i) for t, i in saved["accuracy"].items()})
 
 
+def score_statistics(predicted: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """``r2 <target>`` for each target (a sign target as its +-1 number), ``accuracy <target>`` for each sign target."""
+    scores = dict(zip((f"r2 {t}" for t in TARGETS), r2_score(targets, predicted, multioutput="raw_values")))
+    for t in SIGN_TARGETS:
+        k = TARGETS.index(t)
+        scores[f"accuracy {t}"] = np.mean(np.where(predicted[:, k] < 0, -1.0, 1.0) == targets[:, k])
+    return scores
+
+
 def held_out_scores(predicted: np.ndarray, targets: np.ndarray) -> HeldOutScores:
-    """R^2 of each target (a sign target as its +-1 number) and the accuracy of each sign target's estimate."""
-    signs = [TARGETS.index(t) for t in SIGN_TARGETS]
-
-    def statistics(p, t):
-        r2 = r2_score(t, p, multioutput="raw_values")
-        scores = {f"r2 {name}": value for name, value in zip(TARGETS, r2)}
-        scores.update({f"accuracy {TARGETS[k]}": np.mean(np.where(p[:, k] < 0, -1.0, 1.0) == t[:, k]) for k in signs})
-        return scores
-
-    intervals = bootstrap_intervals(statistics, predicted, targets, resamples=defaults.BOOTSTRAP_RESAMPLES)
+    """``score_statistics`` of a ceiling's reading of held-out attractors, with bootstrap intervals."""
+    intervals = bootstrap_intervals(score_statistics, predicted, targets, resamples=defaults.BOOTSTRAP_RESAMPLES)
     return HeldOutScores(len(targets), {t: intervals[f"r2 {t}"] for t in TARGETS},
                          {t: intervals[f"accuracy {t}"] for t in SIGN_TARGETS})
 

@@ -18,7 +18,7 @@ from fractaldream.commandline import setting
 from fractaldream.errors import UsageError
 from gans.datasets import NAMES as DATASETS
 from gans.models import MODELS
-from gans.training.speed import default_amp
+from gans.training.speed import speed_defaults
 
 COLOR_SPACES = ("rgb", "hsv")
 
@@ -83,8 +83,7 @@ class TrainConfig:
     seed: int = setting(0, "seeds weights, noise and data order")
     device: str = setting("auto", "auto, cpu, cuda")
     amp: bool | None = setting(None, "bfloat16 autocast (default: on for CPUs with AMX or AVX512-BF16, off elsewhere)")
-    channels_last: bool | None = setting(None, "channels-last memory format (default: off)")
-    compile: bool = setting(False, "torch.compile the nets' layer stacks (not with a gradient penalty)")
+    channels_last: bool | None = setting(None, "channels-last memory format (default: with bfloat16 autocast on the CPU)")
     strict: bool = setting(False, "fail on an unreadable image instead of skipping it")
     out: str | None = setting(None, "run folder (default runs/MODEL-DATASET-SIZE)")
     log_every: int = setting(50, "read losses back and log them every K steps")
@@ -120,10 +119,9 @@ def resolve(config: TrainConfig) -> TrainConfig:
             values[name] = value
     if config.max_steps is not None and config.epochs is None:
         values["epochs"] = None  # run until max_steps
-    if values["amp"] is None:
-        values["amp"] = default_amp(values["device"])
-    if values["channels_last"] is None:
-        values["channels_last"] = False
+    for name, value in speed_defaults(values["device"]).items():
+        if values[name] is None:
+            values[name] = value
     if values["out"] is None:
         values["out"] = str(Path("runs") / f"{config.model}-{config.dataset}-{values['image_size']}")
     resolved = TrainConfig.from_dict(values)

@@ -34,17 +34,17 @@ import torch
 from tqdm import tqdm
 
 from fractaldream.errors import FractalDreamError, UsageError
+from fractaldream.lock import writer_lock
 from gans.data.loading import load_data
 from gans.data.pixels import signed
 from gans.models import build_model
-from fractaldream.lock import writer_lock
 from gans.training.checkpoint import (CHECKPOINT, load_checkpoint, load_weights, refuse_other_data, restore_training,
                                       rng_states, save_checkpoint)
 from gans.training.color import from_rgb, to_rgb
 from gans.training.config import TrainConfig, resolve
 from gans.training.device import pick_device
 from gans.training.monitor import CURVES, GRID, LOG, LossLog, draw_curves, save_grid, tensorboard_writer
-from gans.training.speed import compile_layers, mixed_precision
+from gans.training.speed import mixed_precision
 from gans.training.state import run_state
 from gans.training.tricks import Tricks
 
@@ -107,8 +107,6 @@ class Trainer:
         self.model = build_model(c, data.info).to(self.device)
         if c.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        if c.compile:
-            compile_layers(self.model)
         self.optimizers = self.model.make_optimizers()
         self.step = 0
         if saved is not None:
@@ -255,9 +253,9 @@ def divergence(values: dict, largest_weight: float) -> str | None:
         return f"non-finite loss ({', '.join(f'{k}={v}' for k, v in non_finite.items())})"
     huge = {k: v for k, v in values.items() if abs(v) > DIVERGED_LOSS}
     if huge:
-        return (f"diverged: {', '.join(f'{k}={v:.3g}' for k, v in huge.items())}, beyond +-{DIVERGED_LOSS:g} "
+        return (f"diverged: {', '.join(f'{k}={v:.3g}' for k, v in huge.items())}, beyond +-{DIVERGED_LOSS:.0e} "
                 f"(lower the learning rates)")
     if not abs(largest_weight) <= DIVERGED_WEIGHT:
-        return (f"diverged: a weight of {largest_weight:.3g}, beyond +-{DIVERGED_WEIGHT:g} "
+        return (f"diverged: a weight of {largest_weight:.3g}, beyond +-{DIVERGED_WEIGHT:.0e} "
                 f"(lower the learning rates)")
     return None

@@ -1,9 +1,12 @@
-"""A run's speed options: bfloat16 autocast, channels-last, ``torch.compile``; their defaults per device.
+"""A run's speed options, bfloat16 autocast and channels-last, and their defaults per device.
 
 The defaults are what ``benchmarks/train_speed.py`` measured fastest (benchmarks/README.md, "gans train"):
-bfloat16 autocast on CPUs whose matrix units compute in bfloat16 (AMX or AVX512-BF16), everything
-else off. Each option changes the numbers a run computes, so a run records the values it started
-with and resumes only with them.
+on CPUs whose matrix units compute in bfloat16 (AMX or AVX512-BF16) both options together, which let
+oneDNN run its bfloat16 kernels without reordering; float32 everywhere else, CUDA included, until a
+measurement there says otherwise. ``torch.compile`` is not an option: it gained a few percent per step
+on the CPU, less than its compilation costs a run of the bench, and cannot run WGAN-GP's double backward.
+Each option changes the numbers a run computes, so a run records the values it started with and resumes
+only with them.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import contextlib
 
 import torch
-from torch import nn
 
 
 def device_kind(device: str) -> str:
@@ -26,24 +28,12 @@ def native_bfloat16_cpu() -> bool:
     return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
 
 
-def default_amp(device: str) -> bool:
-    # CUDA keeps float32 (TF32 convolutions) until bfloat16 is measured faster there.
-    return device_kind(device) == "cpu" and native_bfloat16_cpu()
+def speed_defaults(device: str) -> dict[str, bool]:
+    """``amp`` and ``channels_last`` for a run on ``device`` that sets neither."""
+    fast = device_kind(device) == "cpu" and native_bfloat16_cpu()
+    return {"amp": fast, "channels_last": fast}
 
 
 def mixed_precision(device: torch.device, amp: bool):
     """The context the steps run in: bfloat16 autocast with ``amp``."""
     return torch.autocast(device.type, dtype=torch.bfloat16) if amp else contextlib.nullcontext()
-
-
-def compile_layers(model: nn.Module) -> None:
-    """Compile the outermost ``nn.Sequential`` layer stacks of ``model`` in place.
-
-    Every model's steps run through these stacks whichever method of a net calls them (``forward``,
-    ``logits``), and in-place compilation leaves the state dict's keys, hence checkpoints, unchanged.
-    """
-    for module in model.children():
-        if isinstance(module, nn.Sequential):
-            module.compile()
-        else:
-            compile_layers(module)
