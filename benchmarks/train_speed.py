@@ -1,9 +1,9 @@
 """Images/s of ``gans train`` (DCGAN) against a bare PyTorch DCGAN loop, and of each speed option, side by side.
 
     python benchmarks/train_speed.py --device cpu --batch-size 64 --image-size 64 --steps 20 --repeats 3 \\
-        --variants default,no-amp,channels-last,compile
+        --variants default,no-amp,no-channels-last
     python benchmarks/train_speed.py --device cuda --batch-size 128 --steps 200 \\
-        --variants default,amp,channels-last,compile
+        --variants default,amp,channels-last
 
 Every loop trains the same nets on the same images (random PNGs decoded by ``gans.data``, its cache in a
 temporary folder: the content does not change the speed) with the same batch, device and threads. Each
@@ -14,7 +14,7 @@ loops take turns, ``--repeats`` times, and each one's best window is reported: o
 best window is the one least disturbed by the others' load.
 
 A variant is ``default`` (``gans train``'s defaults on this device) or options joined by ``+``
-(``amp``, ``no-amp``, ``channels-last``, ``no-channels-last``, ``compile``). The bare loop runs twice:
+(``amp``, ``no-amp``, ``channels-last``, ``no-channels-last``). The bare loop runs twice:
 in float32 (the reference) and with the default's options, against which ``gans train``'s default
 should be within 10% (``--check`` makes a lower ratio exit 1).
 """
@@ -44,7 +44,7 @@ from gans.training.loop import train
 from gans.training.speed import mixed_precision
 
 OPTIONS = {"amp": ("amp", True), "no-amp": ("amp", False), "channels-last": ("channels_last", True),
-           "no-channels-last": ("channels_last", False), "compile": ("compile", True)}
+           "no-channels-last": ("channels_last", False)}
 #: The CPU flags that decide which options help.
 CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 
@@ -113,8 +113,7 @@ def _sync(device):
 
 
 def options_text(config: TrainConfig) -> str:
-    on = [name for name, flag in (("amp", config.amp), ("channels-last", config.channels_last),
-                                  ("compile", config.compile)) if flag]
+    on = [name for name, flag in (("amp", config.amp), ("channels-last", config.channels_last)) if flag]
     return "+".join(on) or "float32"
 
 
@@ -139,7 +138,7 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps (a multiple of --window)")
     parser.add_argument("--window", type=int, default=5, help="timed steps per measurement")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--variants", default="default", help="comma-separated, e.g. default,no-amp,compile")
+    parser.add_argument("--variants", default="default", help="comma-separated, e.g. default,no-amp,no-channels-last")
     parser.add_argument("--repeats", type=int, default=1, help="best of this many measurements of each loop")
     parser.add_argument("--check", action="store_true", help="exit 1 if gans train's default is below 0.9 "
                                                              "of the bare loop with the same options")

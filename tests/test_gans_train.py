@@ -211,7 +211,7 @@ def test_scan_bad_grid_is_a_usage_error(tmp_path):
 def test_speed_options_default_per_device_and_a_run_keeps_its_own(fdd, tmp_path):
     assert resolve(tiny_config(fdd, tmp_path)).amp == native_bfloat16_cpu()
     assert resolve(tiny_config(fdd, tmp_path, device="cuda")).amp is False
-    assert resolve(tiny_config(fdd, tmp_path)).channels_last is False
+    assert resolve(tiny_config(fdd, tmp_path)).channels_last == native_bfloat16_cpu()
     code, output = _cli("train", "--data", fdd, "--image-size", 32, "--batch-size", 16, "--width", 8, "--max-steps", 1,
                         "--no-amp", "--out", tmp_path / "run", "--no-progress")
     assert code == 0, output

@@ -18,7 +18,6 @@ from fractaldream.commandline import setting
 from fractaldream.errors import UsageError
 from gans.datasets import NAMES as DATASETS
 from gans.models import MODELS
-from gans.training.speed import speed_defaults
 
 COLOR_SPACES = ("rgb", "hsv")
 
@@ -110,6 +109,7 @@ def resolve(config: TrainConfig) -> TrainConfig:
     """A copy of ``config`` with every default filled in and every value checked."""
     from gans.datasets import record
     from gans.models import model_class
+    from gans.training.speed import speed_defaults  # torch: not for `gans --help`
 
     model, dataset = model_class(config.model), record(config.dataset)
     defaults = {**BASE, **model.defaults, **dataset.defaults, **model.dataset_defaults.get(config.dataset, {})}
