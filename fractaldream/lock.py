@@ -12,6 +12,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from fractaldream.errors import UsageError
@@ -32,7 +33,7 @@ def writer_lock(folder, what: str):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            holder = _holder(fd)
             raise UsageError(f"{folder} is being written by {holder}; wait for it to finish, "
                              f"or choose another folder") from None
         os.ftruncate(fd, 0)
@@ -40,6 +41,16 @@ def writer_lock(folder, what: str):
         yield
     finally:
         os.close(fd)
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock, as its holder wrote it; the holder writes just after locking, so wait a moment."""
+    for _ in range(100):
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+        if holder:
+            return holder
+        time.sleep(0.01)
+    return "another process"
 
 
 def _open_lock_file(folder: Path) -> int | None:
