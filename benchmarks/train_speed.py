@@ -1,6 +1,6 @@
 """Images/s of ``gans train`` (DCGAN) against a bare PyTorch DCGAN loop, and of each speed option, side by side.
 
-    python benchmarks/train_speed.py --device cpu --batch-size 64 --image-size 64 --steps 20 --repeats 3 \\
+    python benchmarks/train_speed.py --device cpu --batch-size 64 --image-size 64 --steps 20 --repeats 3 --compile \\
         --variants default,no-amp,no-channels-last
     python benchmarks/train_speed.py --device cuda --batch-size 128 --steps 200 \\
         --variants default,amp,channels-last
@@ -66,14 +66,20 @@ def write_images(folder: Path, n: int, size: int) -> None:
 
 
 def bare_loop(config: TrainConfig, images: torch.Tensor, device: torch.device, warmup: int, steps: int,
-              window: int) -> float:
-    """The PyTorch DCGAN tutorial's loop, nothing else; returns images/s of its best window of timed steps."""
+              window: int, compiled: bool = False) -> float:
+    """The PyTorch DCGAN tutorial's loop, nothing else; returns images/s of its best window of timed steps.
+
+    ``compiled``: the generator's and the discriminator's forward passes through ``torch.compile``
+    (its compilation falls in the warm-up steps)."""
     torch.manual_seed(config.seed)
     generator = ConvGenerator(config.latent_dim, config.image_size, 3, config.width, config.bn_eps).to(device)
     discriminator = ConvDiscriminator(config.image_size, 3, config.width, config.leaky_slope, config.bn_eps).to(device)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     generator.to(memory_format=memory_format)
     discriminator.to(memory_format=memory_format)
+    generate, judge = generator, discriminator.logits
+    if compiled:
+        generate, judge = torch.compile(generator), torch.compile(discriminator.logits)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=config.betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=config.betas)
     images = images.to(device)
@@ -86,12 +92,12 @@ def bare_loop(config: TrainConfig, images: torch.Tensor, device: torch.device, w
             marks.append(time.perf_counter())
         x = images[batches[step]].float().div_(127.5).sub_(1).contiguous(memory_format=memory_format)
         with mixed_precision(device, config.amp):
-            fake = generator(torch.randn(batch, config.latent_dim, device=device))
-            loss_d = bce_ones(discriminator.logits(x)) + bce_zeros(discriminator.logits(fake.detach()))
+            fake = generate(torch.randn(batch, config.latent_dim, device=device))
+            loss_d = bce_ones(judge(x)) + bce_zeros(judge(fake.detach()))
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
-            loss_g = bce_ones(discriminator.logits(fake))
+            loss_g = bce_ones(judge(fake))
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
@@ -140,6 +146,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--variants", default="default", help="comma-separated, e.g. default,no-amp,no-channels-last")
     parser.add_argument("--repeats", type=int, default=1, help="best of this many measurements of each loop")
+    parser.add_argument("--compile", action="store_true", help="also the bare loops with torch.compile")
     parser.add_argument("--check", action="store_true", help="exit 1 if gans train's default is below 0.9 "
                                                              "of the bare loop with the same options")
     args = parser.parse_args(argv)
@@ -169,6 +176,9 @@ def main(argv=None) -> int:
             for name, config in bare.items():
                 speeds.setdefault(f"bare PyTorch loop ({name})", []).append(
                     bare_loop(config, images, device, args.warmup, args.steps, args.window))
+                if args.compile:
+                    speeds.setdefault(f"bare PyTorch loop ({name}, torch.compile)", []).append(
+                        bare_loop(config, images, device, args.warmup, args.steps, args.window, compiled=True))
             for name, config in configs.items():
                 run = replace(config, out=str(tmp / f"{name}-{repeat}"))
                 speeds.setdefault(f"gans train {name} ({options_text(config)})", []).append(
