@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shlex
 
 import numpy as np
 
@@ -12,7 +13,10 @@ from PIL import Image
 
 from gans.training.checkpoint import load_checkpoint
 from gans.cli import main
+from gans.bench.budget import run_seconds, train_models
 from gans.bench.report import write_report
+from gans.bench.seeds import per_model
+from gans.bench.settings import BenchSettings
 from gans_fixtures import fdd, random_fid_inception_state_dict  # noqa: F401  (fdd: a fixture)
 
 torch.set_num_threads(1)
@@ -63,7 +67,7 @@ def test_quick_bench_on_a_tiny_fdd(fdd, tmp_path, monkeypatch):  # noqa: F811
     assert 0 <= float(dcgan[0]["iou"]) <= 1 and dcgan[0]["tracking"] != ""
     assert (out / "fractal" / "direct.png").exists()
     # A second bench reuses the finished run instead of training again.
-    checkpoint = tmp_path / "runs" / "fractal-32" / "dcgan" / "checkpoint.pt"
+    checkpoint = tmp_path / "runs" / "fractal-32" / "dcgan" / "seed=0" / "checkpoint.pt"
     trained_at = checkpoint.stat().st_mtime_ns
     run_quick_bench(tmp_path, monkeypatch, "--data", str(fdd), "--models", "dcgan")
     assert checkpoint.stat().st_mtime_ns == trained_at
@@ -75,6 +79,87 @@ def test_quick_bench_on_a_tiny_fdd(fdd, tmp_path, monkeypatch):  # noqa: F811
     extended = [row for row in rows if row["model"] == "dcgan"][0]
     assert int(extended["steps"]) == 12 and float(extended["train_s"]) > first_train_s
     assert load_checkpoint(checkpoint)["step"] == 12
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_bench_over_two_training_seeds_sums_them_up_per_model_and_reuses_their_runs(fdd, tmp_path,  # noqa: F811
+                                                                                     monkeypatch):
+    out = run_quick_bench(tmp_path, monkeypatch, "--data", str(fdd), "--models", "dcgan", "--seeds", "0,1")
+    rows = check_report(out, ["dcgan"])
+    per_seed = read_csv(out / "fractal" / "table_seeds.csv")
+    assert sorted((row["codes"], row["seed"]) for row in per_seed) == [
+        ("inversion", "0"), ("inversion", "1"), ("posthoc_encoder", "0"), ("posthoc_encoder", "1")]
+    dcgan = [row for row in rows if row["model"] == "dcgan"]
+    assert [(row["codes"], row["seeds"]) for row in dcgan] == [("inversion", "2"), ("posthoc_encoder", "2")]
+    for row in dcgan:
+        seeds = [r for r in per_seed if r["codes"] == row["codes"]]
+        for key in ("ffd", "iou", "r2_nonlinear_mean", "mig", "train_s"):
+            values = [float(r[key]) for r in seeds]
+            assert float(row[key]) == pytest.approx(np.mean(values), rel=1e-9), key
+        # A score's interval is the t-interval across the seeds: centred on their mean, 12.7 standard errors wide.
+        ffd = [float(r["ffd"]) for r in seeds]
+        assert ffd[0] != ffd[1]  # the seeds trained different models
+        half = 12.706 * np.std(ffd, ddof=1) / np.sqrt(2)
+        assert float(row["ffd_low"]) == pytest.approx(np.mean(ffd) - half, rel=1e-3)
+        assert float(row["ffd_high"]) == pytest.approx(np.mean(ffd) + half, rel=1e-3)
+        assert int(row["steps"]) == 6 and "seed" not in row
+    assert "| seeds |" in (out / "fractal" / "table.md").read_text()
+    assert "mean over 2 training seeds (0, 1)" in (out / "fractal" / "table.md").read_text()
+    runs = tmp_path / "runs" / "fractal-32" / "dcgan"
+    assert sorted(p.name for p in runs.iterdir()) == ["seed=0", "seed=1"]
+    trained_at = {p.name: (p / "checkpoint.pt").stat().st_mtime_ns for p in runs.iterdir()}
+    seed_1 = load_checkpoint(runs / "seed=1" / "checkpoint.pt")["config"]
+    assert seed_1["seed"] == 1 and seed_1["max_steps"] == 6
+
+    # Training them again (as a rerun of the bench does, without its evaluation) reuses both runs.
+    again = BenchSettings(quick=True, data=str(fdd), models=("dcgan",), seeds=(0, 1), runs=str(tmp_path / "runs"),
+                          progress=False)
+    messages = []
+    trained = train_models(again, str(fdd), run_seconds(again), messages.append)
+    assert list(trained) == [("dcgan", 0), ("dcgan", 1)]
+    assert {t.run_dir.name for t in trained.values()} == set(trained_at)
+    assert messages == [f"dcgan seed={k}: reusing the finished run of 6 steps" for k in (0, 1)]
+    assert {p.name: (p / "checkpoint.pt").stat().st_mtime_ns for p in runs.iterdir()} == trained_at
+
+
+def test_set_overrides_every_run_and_is_part_of_its_identity(fdd, tmp_path, monkeypatch):  # noqa: F811
+    out = run_quick_bench(tmp_path, monkeypatch, "--data", str(fdd), "--models", "lsd", "--set", "lsd_weight=7")
+    runs = tmp_path / "runs" / "fractal-32" / "lsd"
+    assert [p.name for p in runs.iterdir()] == ["seed=0_lsd-weight=7.0"]  # not seed=0: no run of lsd_weight=1
+    checkpoint = runs / "seed=0_lsd-weight=7.0" / "checkpoint.pt"
+    assert load_checkpoint(checkpoint)["config"]["lsd_weight"] == 7.0
+    summary = json.loads((out / "fractal" / "summary.json").read_text())
+    assert summary["overrides"] == {"lsd_weight": 7.0} and summary["command"].endswith("--set lsd-weight=7.0")
+    assert "Every model trained with lsd_weight=7.0" in (out / "fractal" / "table.md").read_text()
+    # The command the report gives reproduces the bench: it finds that run again.
+    trained_at = checkpoint.stat().st_mtime_ns
+    result = CliRunner().invoke(main, shlex.split(summary["command"])[1:] + ["--data", str(fdd), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "reusing the finished run" in result.output and checkpoint.stat().st_mtime_ns == trained_at
+    assert [p.name for p in runs.iterdir()] == ["seed=0_lsd-weight=7.0"]
+
+
+def test_rows_of_several_seeds_become_one_row_per_model_and_code_method():
+    seed_rows = [
+        {"model": "dcgan", "seed": 0, "codes": "inversion", "steps": 6, "ffd": 1.0, "ffd_low": 0.9, "ffd_high": 1.1,
+         "train_s": 2.0, "n_direct": 24},
+        {"model": "dcgan", "seed": 1, "codes": "inversion", "steps": 6, "ffd": 3.0, "ffd_low": 2.9, "ffd_high": 3.1,
+         "train_s": 4.0, "n_direct": 24},
+        {"model": "lsd", "seed": 0, "codes": "v (by construction)", "ffd": 2.0, "ffd_low": 1.5, "ffd_high": 2.5},
+    ]
+    dcgan, lsd = per_model(seed_rows)
+    # ffd: mean 2, standard error 1, t(0.975, 1) = 12.706
+    assert dcgan["seeds"] == 2 and dcgan["ffd"] == 2.0 and "seed" not in dcgan
+    assert dcgan["ffd_low"] == pytest.approx(2.0 - 12.706, abs=1e-3)
+    assert dcgan["ffd_high"] == pytest.approx(2.0 + 12.706, abs=1e-3)
+    assert dcgan["steps"] == 6 and dcgan["train_s"] == 3.0 and "train_s_low" not in dcgan and dcgan["n_direct"] == 24
+    # One seed keeps its row, within-run interval included.
+    assert lsd == {"model": "lsd", "codes": "v (by construction)", "ffd": 2.0, "ffd_low": 1.5, "ffd_high": 2.5,
+                   "seeds": 1}
 
 
 @pytest.mark.slow
@@ -124,7 +209,7 @@ def test_report_from_rows(tmp_path):
     figures = {"real": images, "dcgan": {"samples": images, "direct": (images[:8], images[:8])}}
     summary = {"command": "gans bench --dataset fractal", "machine": "test", "wall_minutes": 0.1,
                "settings": {"quick": False}, "targets": targets}
-    folder = write_report(tmp_path, "fractal", rows, figures, summary)
+    folder = write_report(tmp_path, "fractal", rows, figures, summary, rows[3:])
     table = (folder / "table.md").read_text()
     assert "| dcgan | inversion |" in table and "FID" not in table  # no Inception weights, no FID column
     assert "0.200 [0.10, 0.30]" in table  # an estimate with its interval
@@ -137,10 +222,12 @@ def test_report_from_rows(tmp_path):
     assert {p.name for p in folder.iterdir()} >= {"table.csv", "table.md", "samples.png", "direct.png", "r2.png",
                                                    "renderer.png"}
     (folder / "NOTES.md").write_text("A reading kept across reruns.\n")
-    write_report(tmp_path, "fractal", rows, figures, summary)
+    write_report(tmp_path, "fractal", rows, figures, summary, rows[3:])
     assert "A reading kept across reruns." in (tmp_path / "README.md").read_text()
     with pytest.raises(ValueError, match="nobody_declared"):
-        write_report(tmp_path, "fractal", [{**rows[0], "nobody_declared": 1.0}], figures, summary)
+        write_report(tmp_path, "fractal", [{**rows[0], "nobody_declared": 1.0}], figures, summary, [])
+    with pytest.raises(ValueError, match="nobody_declared"):
+        write_report(tmp_path, "fractal", rows, figures, summary, [{**rows[3], "nobody_declared": 1.0}])
 
 
 @pytest.mark.parametrize(
@@ -150,6 +237,15 @@ def test_report_from_rows(tmp_path):
         (["--models", ","], "--models names no model"),
         (["--dataset", "mnist"], "Invalid value for '--dataset'"),
         (["--image-size", "48"], "Invalid value for '--image-size'"),
+        (["--dataset", "simpsons", "--models", "lsd"], "no model of --models fits simpsons"),
+        (["--seeds", "0,x"], "--seeds takes whole numbers"),
+        (["--seeds", "1,1"], "--seeds needs distinct seeds"),
+        (["--seeds", "-1"], "--seed must be a whole number in"),
+        (["--set", "no_such=1"], "unknown setting 'no-such'"),
+        (["--set", "lsd_weight"], "expected KEY=VALUE"),
+        (["--set", "seed=3"], "the bench sets it itself"),
+        (["--set", "lsd_weight=heavy"], "bad value 'heavy' for lsd-weight"),
+        (["--set", "lsd_weight=-1"], "--lsd-weight must be a finite number >= 0"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):

@@ -12,10 +12,15 @@ class Column(NamedTuple):
     header: str
     #: Shown in ``table.md`` (every column is in ``table.csv``).
     in_table: bool = True
+    #: A score: over several training seeds, its mean with an interval across them (otherwise their mean alone).
+    scored: bool = True
 
 
-#: What every model row says about its training (``gans.bench.run``).
+#: What every model row says about its training (``gans.bench.run``); ``seed`` is the training seed of a
+#: per-seed row (``table_seeds.csv``), ``seeds`` the number of seeds a row of the table sums up (``gans.bench.seeds``).
 TRAINING = [
-    Column("model", "model"), Column("codes", "codes"), Column("n_codes", "n codes"), Column("steps", "steps"),
-    Column("train_s", "train s"), Column("images_per_s", "img/s"),
+    Column("model", "model"), Column("codes", "codes"), Column("seed", "seed", scored=False),
+    Column("seeds", "seeds", scored=False), Column("n_codes", "n codes", scored=False),
+    Column("steps", "steps", scored=False), Column("train_s", "train s", scored=False),
+    Column("images_per_s", "img/s", scored=False),
 ]

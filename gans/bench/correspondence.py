@@ -47,14 +47,15 @@ PROBES = [Column("r2_linear_mean", "R2 lin"), Column("r2_nonlinear_mean", "R2 GB
 DISENTANGLEMENT = [Column("mig", "MIG"), Column("sap", "SAP"), Column("dci_disentanglement", "DCI D"),
                    Column("dci_completeness", "DCI C"), Column("dci_informativeness", "DCI I")]
 #: How the codes were found: inversion's reconstruction error, the post-hoc encoder's training length.
-CODE_QUALITY = [Column("inversion_mse", "inversion MSE"), Column("encoder_steps", "encoder steps", in_table=False)]
+CODE_QUALITY = [Column("inversion_mse", "inversion MSE"),
+                Column("encoder_steps", "encoder steps", in_table=False, scored=False)]
 #: G(v) against FD(v) on held-out v, and along v-paths.
 DIRECT = [Column("iou", "IoU"), Column("iou_matched", "cIoU"), Column("iou_matched_shuffled", "cIoU shuffled"),
           Column("iou_matched_gain", "cIoU gain"), Column("retrieval", "top-1 of 10"),
           Column("r2_direct_mean", "R2 ceiling(G(v))"), Column("tracking", "path tracking"),
           Column("jumpiness_g", "path jumpiness")]
 HIDDEN = [Column("iou_shuffled", "IoU shuffled", in_table=False), Column("jumpiness_fd", "FD jumpiness", in_table=False),
-          Column("n_direct", "n v", in_table=False)]
+          Column("n_direct", "n v", in_table=False, scored=False)]
 
 
 def shown(target: str) -> str:

@@ -1,4 +1,5 @@
-"""The bench's outputs: ``<out>/<dataset>/table.csv``, ``table.md``, figures, ``summary.json``, and ``<out>/README.md``."""
+"""The bench's outputs: ``<out>/<dataset>/table.csv``, ``table.md``, ``table_seeds.csv`` (a row per model, code
+method and training seed), figures, ``summary.json``, and ``<out>/README.md``."""
 
 from __future__ import annotations
 
@@ -27,14 +28,14 @@ def declared_columns() -> list[Column]:
     return TRAINING + distribution.COLUMNS + correspondence.columns()
 
 
-def _filled(value) -> bool:
+def filled(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def columns(rows: list[dict]) -> list[Column]:
     """The table's columns: those declared for the table that some row fills."""
-    filled = {k for row in rows for k, v in row.items() if _filled(v)}
-    return [c for c in declared_columns() if c.in_table and c.key in filled]
+    keys = {k for row in rows for k, v in row.items() if filled(v)}
+    return [c for c in declared_columns() if c.in_table and c.key in keys]
 
 
 def check_declared(rows: list[dict]) -> None:
@@ -45,7 +46,7 @@ def check_declared(rows: list[dict]) -> None:
 
 
 def fmt(value) -> str:
-    if not _filled(value):
+    if not filled(value):
         return ""
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) >= 100 else f"{value:.3f}"
@@ -55,7 +56,7 @@ def fmt(value) -> str:
 def cell(row: dict, key: str) -> str:
     """A value, with its 95% interval where the row has one: ``0.512 [0.49, 0.53]``."""
     low, high = row.get(key + BOUNDS[0]), row.get(key + BOUNDS[1])
-    if _filled(low) and _filled(high):
+    if filled(low) and filled(high):
         return f"{fmt(row.get(key))} [{low:.2f}, {high:.2f}]"
     return fmt(row.get(key))
 
@@ -127,7 +128,7 @@ def direct_figure(figures: dict, path: Path) -> bool:
 def _errors(row: dict, key: str) -> tuple[float, float]:
     """(below, above) the estimate for an error bar; zero where the row has no interval."""
     low, high = row.get(key + BOUNDS[0]), row.get(key + BOUNDS[1])
-    if not (_filled(low) and _filled(high)):
+    if not (filled(low) and filled(high)):
         return 0.0, 0.0
     return max(row[key] - low, 0.0), max(high - row[key], 0.0)
 
@@ -156,8 +157,8 @@ def r2_figure(rows: list[dict], targets, path: Path) -> bool:
     models). Right: R^2 of the ceiling's reading of G(v) against the targets of the held-out v."""
     import matplotlib.pyplot as plt
 
-    coded = [r for r in rows if targets and _filled(r.get(f"r2_{targets[0]}"))]
-    rendered = list({r["model"]: r for r in rows if targets and _filled(r.get(f"r2_direct_{targets[0]}"))}.values())
+    coded = [r for r in rows if targets and filled(r.get(f"r2_{targets[0]}"))]
+    rendered = list({r["model"]: r for r in rows if targets and filled(r.get(f"r2_direct_{targets[0]}"))}.values())
     panels = [(scored, title, prefix) for scored, title, prefix in (
         (coded, "codes of real images -> targets (GBT probe, 95% CI)", "r2_"),
         (rendered, "ceiling(G(v)) -> targets of held-out v", "r2_direct_")) if scored]
@@ -175,7 +176,7 @@ def renderer_figure(rows: list[dict], path: Path) -> bool:
     """The renderer metrics of G(v) on held-out v, models beside the baselines, with 95% intervals."""
     import matplotlib.pyplot as plt
 
-    scored = list({r["model"]: r for r in rows if _filled(r.get("iou_matched_gain"))}.values())
+    scored = list({r["model"]: r for r in rows if filled(r.get("iou_matched_gain"))}.values())
     if not scored:
         return False
     fig, ax = plt.subplots(figsize=(8, 4.2))
@@ -204,7 +205,7 @@ def findings(rows: list[dict], summary: dict) -> list[str]:
         return lines
     lines.append("Ceiling (held-out R^2 of image -> identifiable targets, read by a regressor trained on the stream): "
                  + ", ".join(f"{shown(t)} {ceiling[f'r2_direct_{t}']:.2f}" for t in targets) + ".")
-    models = [r for r in rows if "steps" in r and _filled(r.get("r2_nonlinear_mean"))]
+    models = [r for r in rows if "steps" in r and filled(r.get("r2_nonlinear_mean"))]
     if models:
         best = max(models, key=lambda row: row["r2_nonlinear_mean"])
         lines.append(f"Best learned code: {best['model']} [{best['codes']}], mean GBT-probe R^2 over the targets "
@@ -214,7 +215,7 @@ def findings(rows: list[dict], summary: dict) -> list[str]:
     if summary.get("fd_jumpiness") is not None:
         lines.append(f"Along straight v-paths FD itself changes unevenly (max step / mean step {summary['fd_jumpiness']:.2f}; "
                      "1 is even); \"path tracking\" is the correlation of G's step sizes with FD's (1: G changes where FD does).")
-    for name in dict.fromkeys(r["model"] for r in rows if _filled(r.get("iou_matched_gain"))):
+    for name in dict.fromkeys(r["model"] for r in rows if filled(r.get("iou_matched_gain"))):
         row = by_name[name]
         lines.append(f"{name}: coverage-matched IoU gain over shuffled pairs {_with_interval(row, 'iou_matched_gain')}, "
                      f"retrieval top-1 of 10 {_with_interval(row, 'retrieval')} (chance 0.1), plain IoU "
@@ -229,7 +230,9 @@ NOTES = "NOTES.md"
 def write_readme(out: Path) -> None:
     sections = ["# Benchmark results\n",
                 "Written by `gans bench`; each table is reproduced by the command above it. Brackets hold 95% "
-                "bootstrap intervals. FID appears only when pytorch-fid's Inception weights were available; FFD "
+                "intervals: for a model trained with one seed, bootstrap intervals of the evaluation; for a model "
+                "trained with several (column `seeds`), the Student-t interval of the mean over its seeds "
+                "(mean +- t s / sqrt(n)), each seed's own row being in `table_seeds.csv`. FID appears only when pytorch-fid's Inception weights were available; FFD "
                 "(Frechet distance on the features of the FDD ceiling regressor) needs no download. \"reg\" columns "
                 "use the ceiling's features.\n"]
     for summary_path in sorted(out.glob("*/summary.json")):
@@ -251,12 +254,30 @@ def write_readme(out: Path) -> None:
     write_atomic(out / "README.md", "\n".join(sections).encode())
 
 
-def write_report(out: Path, dataset: str, rows: list[dict], figures: dict, summary: dict) -> Path:
+def training_note(summary: dict) -> str:
+    """What the model rows were trained with, beyond the command's defaults: the overrides and the seeds."""
+    notes = []
+    if summary.get("overrides"):
+        notes.append("Every model trained with " + ", ".join(f"{k}={v}" for k, v in summary["overrides"].items())
+                     + " (`--set`).")
+    seeds = summary.get("training_seeds") or []
+    if len(seeds) > 1:
+        notes.append(f"Model rows: the mean over {len(seeds)} training seeds ({', '.join(map(str, seeds))}) with its "
+                     "95% t-interval; one row per seed in table_seeds.csv.")
+    return " ".join(notes)
+
+
+def write_report(out: Path, dataset: str, rows: list[dict], figures: dict, summary: dict,
+                 seed_rows: list[dict]) -> Path:
+    """``rows``: the table (context rows, then one per model and code method); ``seed_rows``: one per model,
+    code method and training seed."""
     folder = out / dataset
     folder.mkdir(parents=True, exist_ok=True)
-    check_declared(rows)
+    check_declared(rows + seed_rows)
     write_atomic(folder / "table.csv", table_csv(rows))
-    header = f"<!-- {summary['command']} -->\n\n"
+    write_atomic(folder / "table_seeds.csv", table_csv(seed_rows))
+    note = training_note(summary)
+    header = f"<!-- {summary['command']} -->\n\n" + (f"{note}\n\n" if note else "")
     write_atomic(folder / "table.md", (header + table_md(rows)).encode())
     samples_figure(figures, folder / "samples.png")
     direct_figure(figures, folder / "direct.png")

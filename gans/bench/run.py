@@ -1,4 +1,5 @@
-"""``gans bench`` as a composition: data -> train each model (or reuse its run) -> evaluate -> report.
+"""``gans bench`` as a composition: data -> train each model once per training seed (or reuse its runs) ->
+evaluate each run -> one row per model and code method over its seeds (``gans.bench.seeds``) -> report.
 
     gans bench --dataset fractal --data fdd/ --image-size 32 --budget-minutes 25 --out results/
 
@@ -23,14 +24,16 @@ import torch
 from fractaldream.errors import FractalDreamError, UsageError
 from fractaldream.identifiable import TARGETS
 from fractaldream.store import write_atomic
-from gans.bench.budget import train_models
+from gans.bench.budget import run_seconds, train_config, train_models
 from gans.bench.distribution import DistributionScores, UnitRange, data_fingerprint, rows_sample
 from gans.bench.report import write_report
+from gans.bench.seeds import per_model
 from gans.bench.settings import BenchSettings
 from gans.data.loading import load_data
 from gans.datasets import record
 from gans.models import model_class
 from gans.training.device import pick_device
+from gans.training.config import resolve
 from gans.training.monitor import METRICS
 from gans.training.runs import load_run
 
@@ -47,12 +50,21 @@ def checked(settings: BenchSettings) -> BenchSettings:
         raise UsageError(f"--budget-minutes must be at least 1, got {settings.budget_minutes:g}")
     if settings.steps is not None and settings.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {settings.steps}")
+    seeds = settings.training_seeds
+    if not seeds or len(set(seeds)) < len(seeds):
+        raise UsageError(f"--seeds needs distinct seeds, got {','.join(map(str, seeds)) or 'none'}")
     dataset = record(settings.dataset)
     unfit = [name for name in settings.models if not model_class(name).fits(dataset)]
     if unfit:
         log(f"{', '.join(unfit)} left out: {dataset.name} has nothing to condition them on")
     models = tuple(m for m in settings.models if m not in unfit)
-    return settings.replace(models=models, device=str(pick_device(settings.device)))
+    if not models:
+        raise UsageError(f"no model of --models fits {dataset.name}")
+    settings = settings.replace(models=models, device=str(pick_device(settings.device)))
+    for model in models:  # bad seeds or --set values stop the bench before anything is built
+        for seed in seeds:
+            resolve(train_config(settings, model, seed, settings.data, max_steps=1))
+    return settings
 
 
 def quick_fdd(settings: BenchSettings) -> str | None:
@@ -98,36 +110,39 @@ def run_bench(settings: BenchSettings) -> Path:
              **distribution(held_out)}]
     rows += fractal.context_rows() if fractal else []
     figures = {"real": real[:64]}
-    train_seconds = settings.budget_minutes * 60 * settings.profile.get("train_share", 0) / len(settings.models)
-    for model, trained in train_models(settings, data_folder, train_seconds, log).items():
+    seed_rows = []  # one per model, code method and training seed
+    for (model, seed), trained in train_models(settings, data_folder, run_seconds(settings), log).items():
         if isinstance(trained, FractalDreamError):  # e.g. a diverged run: report it, bench the others
-            log(f"{model}: {trained}")
-            rows.append({"model": model, "codes": f"failed: {trained}"})
+            log(f"{model} seed={seed}: {trained}")
+            seed_rows.append({"model": model, "seed": seed, "codes": f"failed: {trained}"})
             continue
-        log(f"{model}: evaluating")
+        log(f"{model} seed={seed}: evaluating")
         run = load_run(trained.run_dir, settings.device)
         samples = (run.generate_for_v(fractal.sample_v(n_generated, settings.seed), settings.seed) if run.takes_v
                    else run.sample_images(n_generated, settings.seed))
-        base = {"model": model, "steps": trained.steps, "train_s": trained.train_s,
+        base = {"model": model, "seed": seed, "steps": trained.steps, "train_s": trained.train_s,
                 "images_per_s": trained.images_per_s, **distribution(samples)}
-        figures[model] = {"samples": samples[:64]}
+        shown = figures.setdefault(model, {"samples": samples[:64]})  # the figures show a model's first seed
         if fractal is not None:
             direct, pairs = fractal.direct(run)
             if pairs is not None:
-                figures[model]["direct"] = pairs
+                shown.setdefault("direct", pairs)
             base.update(direct)
         write_scores(trained.run_dir, base)
-        rows += [{**base, **codes} for codes in fractal.code_rows(run)] if fractal else [{**base, "codes": "-"}]
+        seed_rows += [{**base, **codes} for codes in fractal.code_rows(run)] if fractal else [{**base, "codes": "-"}]
+    rows += per_model(seed_rows)
     summary = {
         "command": settings.command(),
         "machine": machine(),
         "wall_minutes": (time.perf_counter() - started) / 60,
         "settings": {k: v for k, v in asdict(settings).items() if k != "progress"},
+        "training_seeds": list(settings.training_seeds),
+        "overrides": dict(settings.overrides),
         "fd_jumpiness": fractal.fd_jumpiness if fractal else None,
         "targets": list(TARGETS) if fractal else [],
         "inception": distribution.inception,
     }
-    out = write_report(Path(settings.out), settings.dataset, rows, figures, summary)
+    out = write_report(Path(settings.out), settings.dataset, rows, figures, summary, seed_rows)
     log(f"wrote {out} in {summary['wall_minutes']:.1f} minutes")
     return out
 
