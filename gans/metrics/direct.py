@@ -121,20 +121,28 @@ def nearest_neighbour_images(v: np.ndarray, train_v: np.ndarray, train_images: t
     return train_images[torch.as_tensor(nearest[:, 0])]
 
 
-def oracle_images(rendered: torch.Tensor, train_images: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+def oracle_images(rendered: torch.Tensor, train_images: torch.Tensor) -> torch.Tensor:
     """The memorising ceiling: for each FD(v), the training image with the best coverage-matched IoU against it.
 
-    Costs len(rendered) x len(train_images) x pixels comparisons.
+    Costs len(train_images) x pixels x (distinct on-pixel counts k + len(rendered)): the FD(v) with the same
+    k share each training image's top-k mask, and their intersections with it are one matrix product.
     """
     bright = brightness(train_images)
     descending = bright.sort(dim=1, descending=True).values
-    best = []
-    for target in occupancy(rendered).flatten(1):
-        scores = np.concatenate([_matched_iou(bright[start:start + chunk], descending[start:start + chunk],
-                                              target.expand(len(bright[start:start + chunk]), -1))
-                                 for start in range(0, len(bright), chunk)])
-        best.append(int(np.argmax(scores)))
-    return train_images[torch.as_tensor(best)]
+    targets = occupancy(rendered).flatten(1)
+    counts = targets.sum(dim=1)
+    best = torch.zeros(len(rendered), dtype=torch.long)  # FD empty: every image scores 1, the first will do
+    for k in counts.unique().tolist():
+        if k == 0:
+            continue
+        rows = (counts == k).nonzero()[:, 0]
+        kth = descending[:, k - 1:k]
+        above, tied = bright > kth, bright == kth
+        from_tied = (k - above.sum(dim=1, keepdim=True)).double() / tied.sum(dim=1, keepdim=True).double()
+        group = targets[rows].T.float()
+        inter = (above.float() @ group).double() + from_tied * (tied.float() @ group).double()
+        best[rows] = torch.argmax(inter / (2 * k - inter), dim=0)
+    return train_images[best]
 
 
 def direct_correspondence(generated: torch.Tensor, rendered: torch.Tensor, v: np.ndarray, extractor, regressor,
