@@ -129,7 +129,7 @@ def test_a_bench_over_two_training_seeds_sums_them_up_per_model_and_reuses_their
 def test_set_overrides_every_run_and_is_part_of_its_identity(fdd, tmp_path, monkeypatch):  # noqa: F811
     out = run_quick_bench(tmp_path, monkeypatch, "--data", str(fdd), "--models", "lsd", "--set", "lsd_weight=7")
     runs = tmp_path / "runs" / "fractal-32" / "lsd"
-    assert [p.name for p in runs.iterdir()] == ["seed=0_lsd-weight=7.0"]  # not seed=0: no run of lsd_weight=1
+    assert [p.name for p in runs.iterdir()] == ["seed=0_lsd-weight=7.0"]  # not seed=0: no run of the default lsd_weight
     checkpoint = runs / "seed=0_lsd-weight=7.0" / "checkpoint.pt"
     assert load_checkpoint(checkpoint)["config"]["lsd_weight"] == 7.0
     summary = json.loads((out / "fractal" / "summary.json").read_text())

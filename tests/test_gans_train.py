@@ -21,7 +21,7 @@ from gans_fixtures import fdd, tiny_config  # noqa: F401  (fixtures)
 
 MODELS = [("gan", {}), ("dcgan", {}), ("dcgan", {"upsample": True}), ("aae", {"aae_variant": "makhzani"}),
           ("aae", {"aae_variant": "study"}), ("wgan-gp", {"n_critic": 2}), ("infogan", {}), ("cdcgan", {}),
-          ("lsd", {})]
+          ("lsd", {}), ("renderer", {})]
 
 
 def _rows(run_dir):

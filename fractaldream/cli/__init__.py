@@ -11,6 +11,7 @@ COMMANDS = {
     "render": "fractaldream.cli.images:render_command",
     "interpolate": "fractaldream.cli.images:interpolate_command",
     "preview": "fractaldream.cli.images:preview_command",
+    "estimate": "fractaldream.cli.estimate:estimate_command",
     "kaggle": "fractaldream.kaggle.cli:kaggle_group",
     "explore": "fractaldream.explore.cli:explore_command",
 }

@@ -87,13 +87,16 @@ def _fitted_scores(codes, targets, is_test) -> dict:
     return row
 
 
-def code_scores(codes: np.ndarray, targets: np.ndarray, profile: dict, seed: int) -> dict:
-    """Probes, MIG, SAP and DCI of codes against the identifiable targets, each with its bootstrap interval.
+def code_scores(codes: np.ndarray, targets: np.ndarray, profile: dict, seed: int, resampled: bool = True) -> dict:
+    """Probes, MIG, SAP and DCI of codes against the identifiable targets, each with its bootstrap interval
+    (``resampled``), or only their values.
 
     The probes and DCI keep their split through the resamples (rows resampled within each side).
     """
     codes = np.asarray(codes, np.float64)
     is_test = held_out_mask(len(codes), seed=defaults.SEED)
+    if not resampled:
+        return {**_fitted_scores(codes, targets, is_test), "mig": mig(codes, targets), "sap": sap(codes, targets)}
     fitted = bootstrap_intervals(_fitted_scores, codes, targets, is_test, resamples=profile["dci_resamples"],
                                  seed=seed, strata=is_test)
     cheap = bootstrap_intervals(lambda c, t: {"mig": mig(c, t), "sap": sap(c, t)}, codes, targets,
@@ -231,6 +234,9 @@ class FractalCorrespondence:
     def code_rows(self, run) -> list[dict]:
         """One row per way the model offers of getting codes of real images."""
         p, seed = self.profile, self.settings.seed
+        # Over several training seeds the interval is the one across seeds (``gans.bench.seeds``): a within-run
+        # bootstrap would refit each seed's forests dci_resamples times for an interval the table never shows.
+        resampled = len(self.settings.training_seeds) == 1
         rows = []
         for method in run.model.code_methods:
             if method == "v":
@@ -243,7 +249,7 @@ class FractalCorrespondence:
                                encoder_max_steps=p["encoder_max_steps"], encoder_check_every=p["encoder_check_every"],
                                encoder_validation=p["encoder_validation"], progress=self.settings.progress)
             row = {"codes": method, "n_codes": len(code_rows), **codes.notes,
-                   **code_scores(codes.values, identifiable_targets(self.raw_v[code_rows]), p, seed)}
+                   **code_scores(codes.values, identifiable_targets(self.raw_v[code_rows]), p, seed, resampled)}
             if "reconstruction_mse" in codes.per_image:
                 row = interval_columns(row, {"inversion_mse": mean_interval(codes.per_image["reconstruction_mse"],
                                                                             seed=seed)})

@@ -10,6 +10,7 @@ COMMANDS = {
     "scan": "gans.cli.train:scan_command",
     "sample": "gans.cli.sample:sample_command",
     "interpolate": "gans.cli.sample:interpolate_command",
+    "generate": "gans.cli.generate:generate_command",
     "bench": "gans.cli.bench:bench_command",
     "metrics": "gans.cli.metrics:metrics",
     "data": "gans.cli.data:data_group",

@@ -61,7 +61,8 @@ class TrainConfig:
     info_weight: float = setting(1.0)
     gp_weight: float = setting(10.0)
     n_critic: int = setting(5)
-    lsd_weight: float = setting(1.0)
+    lsd_weight: float = setting(1000.0, "lsd: weight of MSE(FD(v), G(v)) (the scan behind 1000: README)")
+    renderer_adversarial_weight: float = setting(0.0, "renderer: weight of its GAN term (0: D only watches)")
     # tricks
     label_smoothing: tuple[float, float] | None = setting(None, "one-sided label smoothing: real targets ~ U(LO, HI)")
     instance_noise: float = setting(0.0, "std of Gaussian noise on D's inputs")
@@ -167,8 +168,8 @@ MAX_SEED = 2**32 - 1
 #: NaN fails every comparison, so each test refuses it.
 NUMBER_RULES = (
     (("lr_g", "lr_d", "lr_e", "bn_eps", "instance_noise_decay"), "a finite number > 0", lambda v: 0 < v < math.inf),
-    (("instance_noise", "info_weight", "gp_weight", "lsd_weight"), "a finite number >= 0",
-     lambda v: 0 <= v < math.inf),
+    (("instance_noise", "info_weight", "gp_weight", "lsd_weight", "renderer_adversarial_weight"),
+     "a finite number >= 0", lambda v: 0 <= v < math.inf),
     (("leaky_slope",), "a number in [0, 1]", lambda v: 0 <= v <= 1),
     (("d_reset_every", "codes", "categorical"), "a whole number >= 0", lambda v: v >= 0),
     (("workers",), "a whole number >= 0", lambda v: v is None or v >= 0),
