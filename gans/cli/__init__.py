@@ -11,6 +11,7 @@ COMMANDS = {
     "sample": "gans.cli.sample:sample_command",
     "interpolate": "gans.cli.sample:interpolate_command",
     "generate": "gans.cli.generate:generate_command",
+    "export": "gans.cli.export:export_command",
     "bench": "gans.cli.bench:bench_command",
     "metrics": "gans.cli.metrics:metrics",
     "data": "gans.cli.data:data_group",

@@ -50,6 +50,16 @@ def load_checkpoint(path: Path) -> dict:
     return saved
 
 
+def for_reading(saved: dict, half: bool = False) -> dict:
+    """The checkpoint without what only resuming needs (optimizer and RNG states): enough to sample, generate and
+    evaluate. With ``half`` its floating-point weights are stored as float16 (loaded back into float32 nets)."""
+    def stored(tensor):
+        return tensor.half() if half and isinstance(tensor, torch.Tensor) and tensor.is_floating_point() else tensor
+
+    kept = {key: saved[key] for key in saved if key not in TRAINING_STATE}
+    return {**kept, "model": {name: stored(tensor) for name, tensor in saved["model"].items()}}
+
+
 def _why_unreadable(error: Exception) -> str:
     if isinstance(error, pickle.UnpicklingError):
         # torch's own text is a page of advice on loading the file unsafely: say what it means instead.
@@ -93,7 +103,10 @@ def _shape(value) -> tuple | None:
 
 def restore_training(saved: dict, path: Path, optimizers: dict) -> None:
     """Put the checkpoint's optimizer and RNG states back, or say in one line why they do not fit."""
-    _check_content(saved, TRAINING_STATE, path)
+    missing = [key for key, kind in TRAINING_STATE.items() if not isinstance(saved.get(key), kind)]
+    if missing:
+        raise FractalDreamError(f"checkpoint {path} cannot be resumed: it holds no {' or '.join(missing)} state "
+                                f"(an exported run keeps only what sampling needs)")
     try:
         for name, optimizer in optimizers.items():
             optimizer.load_state_dict(saved["optimizers"][name])
