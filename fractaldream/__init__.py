@@ -2,7 +2,8 @@
 
 The pipeline reads like datashader's: sample parameters -> iterate -> aggregate -> shade -> write.
 Importing the package loads neither numba nor torch: ``fractaldream.render.render`` draws FD(v),
-``FractalDreamDataset`` (loaded on first use) reads a data set.
+``FractalDreamDataset`` reads a data set and ``FractalDreamStream`` renders one on the fly (both loaded on
+first use).
 """
 
 __version__ = "0.1.0"
@@ -10,13 +11,16 @@ __version__ = "0.1.0"
 from fractaldream.settings import FACTORS  # noqa: E402
 
 
-def __getattr__(name):
-    # torch is heavy: import the Dataset only when it is asked for.
-    if name == "FractalDreamDataset":
-        from fractaldream.dataset import FractalDreamDataset
+#: The torch data sets, imported only when asked for (torch and numba are heavy).
+LAZY = {"FractalDreamDataset": "fractaldream.dataset", "FractalDreamStream": "fractaldream.stream"}
 
-        return FractalDreamDataset
+
+def __getattr__(name):
+    if name in LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(LAZY[name]), name)
     raise AttributeError(name)
 
 
-__all__ = ["FACTORS", "FractalDreamDataset", "__version__"]
+__all__ = ["FACTORS", "FractalDreamDataset", "FractalDreamStream", "__version__"]

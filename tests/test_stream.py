@@ -63,3 +63,12 @@ def test_take_is_the_streams_beginning():
     assert images.dtype == torch.uint8 and images.shape == (30, 3, 16, 16)
     assert torch.equal(images.float() / 255, torch.stack([image for image, _ in items]))
     assert np.allclose(stream.item(images[0].permute(1, 2, 0).numpy(), v[0])[1], items[0][1])
+
+
+def test_the_package_offers_the_stream_without_importing_torch_until_asked():
+    import subprocess
+    import sys
+
+    code = ("import sys, fractaldream; assert 'torch' not in sys.modules; "
+            "from fractaldream.stream import FractalDreamStream; assert fractaldream.FractalDreamStream is FractalDreamStream")
+    subprocess.run([sys.executable, "-c", code], check=True)
