@@ -1,4 +1,6 @@
-"""Session fixtures: one tiny Fractal Dream Dataset built for real, shared by the test files."""
+"""Shared fixtures: one tiny Fractal Dream Dataset built for real, a private gans cache, a small real disk."""
+
+import subprocess
 
 import pytest
 
@@ -22,3 +24,16 @@ def private_gans_cache(tmp_path_factory):
     patch.setenv("GANS_DATA", str(tmp_path_factory.mktemp("gans_data")))
     yield
     patch.undo()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 64 KiB tmpfs (root only; skipped elsewhere): room for a few small images (each file takes a 4 KiB
+    page), not for a checkpoint."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here (root only): {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)

@@ -63,3 +63,10 @@ def test_refusals(renderer_run, tmp_path):
         result = _export(*args)
         assert result.exit_code == 2 and message in result.output, result.output
     assert (tmp_path / "full" / "other.txt").read_text() == "keep me"
+
+
+def test_a_full_disk_fails_in_one_line_and_leaves_nothing(renderer_run, small_disk):
+    result = _export(renderer_run, "--out", small_disk / "published", "--half")
+    assert result.exit_code == 1 and "No space left on device" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert list(small_disk.iterdir()) == []

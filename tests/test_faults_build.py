@@ -231,18 +231,6 @@ def test_the_bar_shows_start_up_then_progress_and_the_acceptance_rate(tmp_path, 
 
 
 # -- the disk: full, read-only, gone ---------------------------------------------------------------------
-@pytest.fixture
-def small_disk(tmp_path):
-    """A real 64 KiB tmpfs: room for about six attractors of SMALL (each file takes a 4 KiB page)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, text=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here (root only): {done.stderr.strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
-
-
 def remount(mount, options):
     subprocess.run(["mount", "-o", f"remount,{options}", str(mount)], check=True)
 
