@@ -98,7 +98,7 @@ def run_bench(settings: BenchSettings) -> Path:
     data = load_data(settings.dataset, data_folder, settings.image_size, settings.palette, progress=settings.progress)
     log(f"{settings.dataset}: {len(data.images)} images at {settings.image_size}x{settings.image_size}")
     real = UnitRange(data.images)
-    fractal = _fractal_evaluation(settings, data, data_folder, real)
+    fractal = fractal_evaluation(settings, data, data_folder, real)
     v = fractal.raw_v if fractal else np.zeros(0)
     extractors = {"fdd-regressor": fractal.features} if fractal else {}
     distribution = DistributionScores(settings, real, data_fingerprint(data.images, v), extractors, log)
@@ -153,7 +153,8 @@ def write_scores(run_dir: Path, row: dict) -> None:
     write_atomic(Path(run_dir) / METRICS, (json.dumps(scores, indent=2) + "\n").encode())
 
 
-def _fractal_evaluation(settings, data, data_folder, real):
+def fractal_evaluation(settings, data, data_folder, real):
+    """The FDD correspondence evaluation of a bench on ``data`` (None for data without parameter vectors)."""
     if not data.info.factors:
         return None
     from fractaldream.dataset import build_settings_of
