@@ -5,38 +5,26 @@
 The bench reports each row's interval on its own; this compares a renderer with the lookup on the same v: the
 difference of their coverage-matched IoU gains over shuffled pairs and of their retrieval top-1, with 95%
 bootstrap intervals over the held-out v resampled together (a paired interval, narrower than two rows' side by
-side). Held-out v, the lookup, the shuffled partners and the retrieval candidates are exactly the bench's (same
-settings, ``--seed`` and ceiling), so each run's own figures equal its bench row. Prints a markdown table.
+side). The per-v scores are the bench's own (``FractalCorrespondence.per_v_scores``, same settings, ``--seed`` and
+ceiling), so each run's own figures equal its bench row. Prints a markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from gans.bench.distribution import UnitRange
 from gans.bench.run import fractal_evaluation
 from gans.bench.settings import BenchSettings
 from gans.data.loading import load_data
 from gans.metrics import defaults
-from gans.metrics.direct import (
-    coverage_matched_iou, derangement, nearest_neighbour_images, normalised_gain, retrieval_hits,
-)
+from gans.metrics.direct import normalised_gain
 from gans.metrics.uncertainty import bootstrap_interval
 from gans.training.runs import load_run
 
 
-def per_v(generated, rendered, seed: int) -> dict[str, np.ndarray]:
-    """Per held-out v: matched IoU with FD(v), with the shuffled partner's FD, and the retrieval hit (as the bench)."""
-    candidates = min(defaults.RETRIEVAL_CANDIDATES, len(rendered))
-    return {"paired": coverage_matched_iou(generated, rendered),
-            "shuffled": coverage_matched_iou(generated, rendered[derangement(len(rendered), seed)]),
-            "hit": retrieval_hits(generated, rendered, candidates, seed)}
-
-
 def gain(scores: dict) -> float:
-    return normalised_gain(scores["paired"].mean(), scores["shuffled"].mean())
+    return normalised_gain(scores["iou_matched"].mean(), scores["iou_matched_shuffled"].mean())
 
 
 def main(argv=None) -> None:
@@ -49,23 +37,22 @@ def main(argv=None) -> None:
     settings = BenchSettings(data=args.data, image_size=args.image_size, seed=args.seed, progress=False)
     data = load_data("fractal", args.data, args.image_size, progress=False)
     fractal = fractal_evaluation(settings, data, args.data, UnitRange(data.images))
-    rendered, v = fractal.held_out_direct, fractal.held_out_v[: settings.profile["n_direct"]]
-    lookup = per_v(nearest_neighbour_images(v, fractal.raw_v[fractal.attractors], fractal.real[fractal.attractors]),
-                   rendered, args.seed)
+    v = fractal.held_out_v[: len(fractal.held_out_direct)]
+    lookup = fractal.per_v_scores(fractal.lookup_images())
     print(f"\n{len(v)} held-out v (stream seed of the bench), lookup over {len(fractal.attractors)} attractors: "
-          f"gain {gain(lookup):.3f}, top-1 {lookup['hit'].mean():.3f}\n")
+          f"gain {gain(lookup):.3f}, top-1 {lookup['retrieval'].mean():.3f}\n")
     print("| run | cIoU gain | minus the lookup's [95% CI, paired] | top-1 of 10 | minus the lookup's [95% CI, paired] |")
     print("| --- | --- | --- | --- | --- |")
     for run_dir in args.runs:
-        model = per_v(load_run(run_dir).generate_for_v(v, args.seed), rendered, args.seed)
-        arrays = [model["paired"], model["shuffled"], lookup["paired"], lookup["shuffled"]]
+        model = fractal.per_v_scores(load_run(run_dir).generate_for_v(v, args.seed))
+        arrays = [model["iou_matched"], model["iou_matched_shuffled"], lookup["iou_matched"], lookup["iou_matched_shuffled"]]
         gain_difference = bootstrap_interval(
             lambda mp, ms, lp, ls: normalised_gain(mp.mean(), ms.mean()) - normalised_gain(lp.mean(), ls.mean()),
             *arrays, resamples=defaults.BOOTSTRAP_RESAMPLES, seed=args.seed)
-        hit_difference = bootstrap_interval(lambda m, lk: m.mean() - lk.mean(), model["hit"], lookup["hit"],
+        hit_difference = bootstrap_interval(lambda m, lk: m.mean() - lk.mean(), model["retrieval"], lookup["retrieval"],
                                             resamples=defaults.BOOTSTRAP_RESAMPLES, seed=args.seed)
         print(f"| {run_dir} | {gain(model):.3f} | {gain_difference.estimate:+.3f} [{gain_difference.low:+.3f}, "
-              f"{gain_difference.high:+.3f}] | {model['hit'].mean():.3f} | {hit_difference.estimate:+.3f} "
+              f"{gain_difference.high:+.3f}] | {model['retrieval'].mean():.3f} | {hit_difference.estimate:+.3f} "
               f"[{hit_difference.low:+.3f}, {hit_difference.high:+.3f}] |")
 
 

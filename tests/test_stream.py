@@ -1,6 +1,8 @@
 """The on-the-fly FDD stream: the builder's judgement, determinism, worker split, disjoint from builds."""
 
 import itertools
+import subprocess
+import sys
 
 import numpy as np
 import torch
@@ -66,9 +68,6 @@ def test_take_is_the_streams_beginning():
 
 
 def test_the_package_offers_the_stream_without_importing_torch_until_asked():
-    import subprocess
-    import sys
-
     code = ("import sys, fractaldream; assert 'torch' not in sys.modules; "
             "from fractaldream.stream import FractalDreamStream; assert fractaldream.FractalDreamStream is FractalDreamStream")
     subprocess.run([sys.executable, "-c", code], check=True)

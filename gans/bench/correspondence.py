@@ -179,13 +179,11 @@ class FractalCorrespondence:
 
     def baseline_rows(self) -> list[dict]:
         """What a renderer G(v) must beat, on the same held-out v: all-on, lookup, oracle."""
-        rendered, v = self.held_out_direct, self.held_out_v[: len(self.held_out_direct)]
-        train = self.attractors
-        train_images = self.real[train]
+        rendered = self.held_out_direct
         baselines = [
             ("all-on image (floor)", all_on(rendered)),
-            ("1-NN lookup in targets", nearest_neighbour_images(v, self.raw_v[train], train_images)),
-            ("training-set oracle", oracle_images(rendered, train_images)),
+            ("1-NN lookup in targets", self.lookup_images()),
+            ("training-set oracle", oracle_images(rendered, self.real[self.attractors])),
         ]
         return [{"model": name, "codes": "-", **self.renderer_scores(images)} for name, images in baselines]
 
@@ -193,23 +191,32 @@ class FractalCorrespondence:
     def held_out_direct(self) -> torch.Tensor:
         return self.held_out[: self.profile["n_direct"]]
 
+    def lookup_images(self) -> torch.Tensor:
+        """The lookup baseline's image for each held-out v: the data-set image nearest in the identifiable targets."""
+        v = self.held_out_v[: len(self.held_out_direct)]
+        return nearest_neighbour_images(v, self.raw_v[self.attractors], self.real[self.attractors])
+
+    def per_v_scores(self, generated: torch.Tensor) -> dict[str, np.ndarray]:
+        """Per held-out v: plain and coverage-matched IoU of G(v) with FD(v) and with its shuffled partner's FD, and
+        whether G(v) retrieves FD(v) among ``RETRIEVAL_CANDIDATES``."""
+        rendered, seed = self.held_out_direct, self.settings.seed
+        partner = rendered[derangement(len(rendered), seed)]
+        candidates = min(defaults.RETRIEVAL_CANDIDATES, len(rendered))
+        return {"iou": occupancy_iou(generated, rendered), "iou_shuffled": occupancy_iou(generated, partner),
+                "iou_matched": coverage_matched_iou(generated, rendered),
+                "iou_matched_shuffled": coverage_matched_iou(generated, partner),
+                "retrieval": retrieval_hits(generated, rendered, candidates, seed)}
+
     def renderer_scores(self, generated: torch.Tensor) -> dict:
         """G(v) against FD(v) for the held-out v, each score with its bootstrap interval."""
-        rendered, seed = self.held_out_direct, self.settings.seed
-        partner = derangement(len(rendered), seed)
-        matched = coverage_matched_iou(generated, rendered)
-        matched_shuffled = coverage_matched_iou(generated, rendered[partner])
-        candidates = min(defaults.RETRIEVAL_CANDIDATES, len(rendered))
-        intervals = {
-            "iou": mean_interval(occupancy_iou(generated, rendered), seed=seed),
-            "iou_matched": mean_interval(matched, seed=seed),
-            "iou_matched_shuffled": mean_interval(matched_shuffled, seed=seed),
-            "iou_matched_gain": bootstrap_interval(lambda p, s: normalised_gain(p.mean(), s.mean()), matched,
-                                                   matched_shuffled, resamples=defaults.BOOTSTRAP_RESAMPLES, seed=seed),
-            "retrieval": mean_interval(retrieval_hits(generated, rendered, candidates, seed), seed=seed),
-        }
-        row = interval_columns({"n_direct": len(rendered),
-                                "iou_shuffled": float(occupancy_iou(generated, rendered[partner]).mean())}, intervals)
+        scores, seed = self.per_v_scores(generated), self.settings.seed
+        intervals = {key: mean_interval(scores[key], seed=seed) for key in ("iou", "iou_matched", "iou_matched_shuffled")}
+        intervals["iou_matched_gain"] = bootstrap_interval(
+            lambda p, s: normalised_gain(p.mean(), s.mean()), scores["iou_matched"], scores["iou_matched_shuffled"],
+            resamples=defaults.BOOTSTRAP_RESAMPLES, seed=seed)
+        intervals["retrieval"] = mean_interval(scores["retrieval"], seed=seed)
+        row = interval_columns({"n_direct": len(generated), "iou_shuffled": float(scores["iou_shuffled"].mean())},
+                               intervals)
         return {**row, **self._reading(generated)}
 
     def _reading(self, images: torch.Tensor) -> dict:

@@ -75,8 +75,13 @@ def _first_line(error: Exception) -> str:
     return lines[0].strip() if lines else type(error).__name__
 
 
+def _lacking(saved, content: dict) -> list[str]:
+    """The keys of ``content`` that ``saved`` does not hold with their type."""
+    return [key for key, kind in content.items() if not (isinstance(saved, dict) and isinstance(saved.get(key), kind))]
+
+
 def _check_content(saved, content: dict, path: Path) -> None:
-    wrong = [key for key, kind in content.items() if not (isinstance(saved, dict) and isinstance(saved.get(key), kind))]
+    wrong = _lacking(saved, content)
     if wrong:
         raise FractalDreamError(f"cannot read checkpoint {path}: it is not a gans training checkpoint "
                                 f"({', '.join(wrong)} missing or of the wrong type)")
@@ -103,7 +108,7 @@ def _shape(value) -> tuple | None:
 
 def restore_training(saved: dict, path: Path, optimizers: dict) -> None:
     """Put the checkpoint's optimizer and RNG states back, or say in one line why they do not fit."""
-    missing = [key for key, kind in TRAINING_STATE.items() if not isinstance(saved.get(key), kind)]
+    missing = _lacking(saved, TRAINING_STATE)
     if missing:
         raise FractalDreamError(f"checkpoint {path} cannot be resumed: it holds no {' or '.join(missing)} state "
                                 f"(an exported run keeps only what sampling needs)")
